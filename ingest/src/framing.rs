@@ -1,0 +1,315 @@
+//! Newline framing: turns bytes pushed in arbitrary chunks into numbered lines.
+//!
+//! Lines inside a chunk are borrowed from it; only a line that straddles two chunks is
+//! copied (into the framer's carry buffer). A line longer than the limit is never buffered:
+//! its bytes are dropped as they arrive and the line is reported as [`Framed::TooLong`].
+
+use memchr::memchr_iter;
+
+/// Default longest line accepted: 16 MiB.
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+
+/// One line of input, without its line terminator (`\n` or `\r\n`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Line<'c> {
+    /// 1-based line number within its input.
+    pub number: u64,
+    /// The line's bytes, borrowed from the chunk (or the carry buffer).
+    pub bytes: &'c [u8],
+}
+
+/// What the framer hands out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framed<'c> {
+    /// A complete line.
+    Line(Line<'c>),
+    /// A line longer than the limit: its number, and its length in bytes as far as it was seen.
+    TooLong { number: u64, length: u64 },
+}
+
+/// Splits a byte stream into lines. Feed it with [`LineFramer::push`] in any chunking and
+/// call [`LineFramer::finish`] at the end of the input; the lines are the same whatever
+/// the chunk boundaries.
+#[derive(Debug)]
+pub struct LineFramer {
+    max_line: usize,
+    /// The start of a line whose end has not arrived yet.
+    carry: Vec<u8>,
+    /// Bytes of an over-long line seen so far, while its end has not arrived; the bytes
+    /// themselves are dropped.
+    discarding: Option<u64>,
+    /// Number of the last line handed out.
+    line_number: u64,
+}
+
+impl LineFramer {
+    /// A framer that rejects lines longer than `max_line` bytes (terminator excluded).
+    pub fn new(max_line: usize) -> LineFramer {
+        LineFramer {
+            max_line,
+            carry: Vec::new(),
+            discarding: None,
+            line_number: 0,
+        }
+    }
+
+    /// Number of lines handed out so far.
+    pub fn lines(&self) -> u64 {
+        self.line_number
+    }
+
+    /// Frames `chunk`, calling `emit` for every line it completes.
+    pub fn push(&mut self, chunk: &[u8], mut emit: impl FnMut(Framed<'_>)) {
+        let mut start = 0;
+        let mut newlines = memchr_iter(b'\n', chunk);
+        if self.discarding.is_some() || !self.carry.is_empty() {
+            let Some(end) = newlines.next() else {
+                self.hold(chunk);
+                return;
+            };
+            self.hold(&chunk[..end]);
+            self.emit_held(&mut emit);
+            start = end + 1;
+        }
+        for end in newlines {
+            self.line_number += 1;
+            emit(self.frame(&chunk[start..end]));
+            start = end + 1;
+        }
+        self.hold(&chunk[start..]);
+    }
+
+    /// Ends the input: hands out the last line if it had no terminator, and resets the
+    /// framer (line numbers start again at 1) for the next input.
+    pub fn finish(&mut self, mut emit: impl FnMut(Framed<'_>)) {
+        if self.discarding.is_some() || !self.carry.is_empty() {
+            self.emit_held(&mut emit);
+        }
+        self.carry.clear();
+        self.line_number = 0;
+    }
+
+    /// Keeps the start of an unfinished line, or counts it if it is already too long.
+    fn hold(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        if let Some(seen) = &mut self.discarding {
+            *seen += bytes.len() as u64;
+        } else if self.carry.len() + bytes.len() > self.max_line + 1 {
+            // +1: a '\r' before the '\n' is not part of the line.
+            self.discarding = Some((self.carry.len() + bytes.len()) as u64);
+            self.carry = Vec::new();
+        } else {
+            self.carry.extend_from_slice(bytes);
+        }
+    }
+
+    fn emit_held(&mut self, emit: &mut impl FnMut(Framed<'_>)) {
+        self.line_number += 1;
+        if let Some(length) = self.discarding.take() {
+            emit(Framed::TooLong {
+                number: self.line_number,
+                length,
+            });
+        } else {
+            let carry = std::mem::take(&mut self.carry);
+            emit(self.frame(&carry));
+            self.carry = carry;
+            self.carry.clear();
+        }
+    }
+
+    fn frame<'c>(&self, bytes: &'c [u8]) -> Framed<'c> {
+        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+        if bytes.len() > self.max_line {
+            Framed::TooLong {
+                number: self.line_number,
+                length: bytes.len() as u64,
+            }
+        } else {
+            Framed::Line(Line {
+                number: self.line_number,
+                bytes,
+            })
+        }
+    }
+}
+
+impl Default for LineFramer {
+    fn default() -> Self {
+        LineFramer::new(DEFAULT_MAX_LINE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Owned form of [`Framed`] for comparisons.
+    #[derive(Debug, PartialEq, Eq)]
+    enum Out {
+        Line(u64, Vec<u8>),
+        TooLong(u64, u64),
+    }
+
+    fn frame_in_chunks(input: &[u8], chunk: usize, max: usize) -> Vec<Out> {
+        let mut framer = LineFramer::new(max);
+        let mut out = Vec::new();
+        let mut collect = |f: Framed<'_>| {
+            out.push(match f {
+                Framed::Line(l) => Out::Line(l.number, l.bytes.to_vec()),
+                Framed::TooLong { number, length } => Out::TooLong(number, length),
+            })
+        };
+        for piece in input.chunks(chunk.max(1)) {
+            framer.push(piece, &mut collect);
+        }
+        framer.finish(&mut collect);
+        out
+    }
+
+    /// The obviously correct framing: split on '\n', drop one trailing empty piece.
+    fn naive(input: &[u8], max: usize) -> Vec<Out> {
+        let mut pieces: Vec<&[u8]> = input.split(|b| *b == b'\n').collect();
+        if pieces.last().is_some_and(|p| p.is_empty()) {
+            pieces.pop();
+        }
+        pieces
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let p = p.strip_suffix(b"\r").unwrap_or(p);
+                let n = i as u64 + 1;
+                if p.len() > max {
+                    Out::TooLong(n, 0)
+                } else {
+                    Out::Line(n, p.to_vec())
+                }
+            })
+            .collect()
+    }
+
+    /// Lengths reported for too-long lines depend on where the framer gave up; compare
+    /// everything else.
+    fn without_lengths(v: Vec<Out>) -> Vec<Out> {
+        v.into_iter()
+            .map(|o| match o {
+                Out::TooLong(n, _) => Out::TooLong(n, 0),
+                other => other,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_are_numbered_and_crlf_is_stripped() {
+        let out = frame_in_chunks(b"a\r\nbb\n\nccc", 1024, 100);
+        assert_eq!(
+            out,
+            vec![
+                Out::Line(1, b"a".to_vec()),
+                Out::Line(2, b"bb".to_vec()),
+                Out::Line(3, b"".to_vec()),
+                Out::Line(4, b"ccc".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn trailing_newline_does_not_make_an_extra_line() {
+        assert_eq!(
+            frame_in_chunks(b"x\n", 1, 100),
+            vec![Out::Line(1, b"x".to_vec())]
+        );
+        assert_eq!(frame_in_chunks(b"", 1, 100), vec![]);
+    }
+
+    #[test]
+    fn long_lines_are_rejected_without_buffering() {
+        let mut input = b"ok\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 5000));
+        input.extend_from_slice(b"\nfine\n");
+        let mut framer = LineFramer::new(100);
+        let mut out = Vec::new();
+        for piece in input.chunks(7) {
+            framer.push(piece, |f| {
+                out.push(match f {
+                    Framed::Line(l) => Out::Line(l.number, l.bytes.to_vec()),
+                    Framed::TooLong { number, length } => Out::TooLong(number, length),
+                })
+            });
+            assert!(framer.carry.capacity() <= 4096, "carry grew past the limit");
+        }
+        assert_eq!(
+            out,
+            vec![
+                Out::Line(1, b"ok".to_vec()),
+                Out::TooLong(2, 5000),
+                Out::Line(3, b"fine".to_vec()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_limit_passes_even_with_crlf() {
+        let out = frame_in_chunks(b"abcd\r\nabcde\n", 3, 4);
+        assert_eq!(
+            without_lengths(out),
+            vec![Out::Line(1, b"abcd".to_vec()), Out::TooLong(2, 0)]
+        );
+    }
+
+    #[test]
+    fn finish_resets_numbering_for_the_next_input() {
+        let mut framer = LineFramer::new(100);
+        let mut numbers = Vec::new();
+        framer.push(b"a\nb", |f| {
+            if let Framed::Line(l) = f {
+                numbers.push(l.number)
+            }
+        });
+        framer.finish(|f| {
+            if let Framed::Line(l) = f {
+                numbers.push(l.number)
+            }
+        });
+        framer.push(b"c\n", |f| {
+            if let Framed::Line(l) = f {
+                numbers.push(l.number)
+            }
+        });
+        assert_eq!(numbers, vec![1, 2, 1]);
+    }
+
+    #[test]
+    fn any_chunking_gives_the_naive_framing() {
+        // A deterministic xorshift stream of inputs built from a small alphabet, so that
+        // newlines, CRs and long runs all occur.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..300 {
+            let len = (next() % 200) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| match next() % 6 {
+                    0 => b'\n',
+                    1 => b'\r',
+                    _ => b'a' + (next() % 3) as u8,
+                })
+                .collect();
+            let max = (next() % 20) as usize;
+            let expected = naive(&input, max);
+            for chunk in [1, 2, 3, 7, 64, 1000] {
+                assert_eq!(
+                    without_lengths(frame_in_chunks(&input, chunk, max)),
+                    expected,
+                    "input {input:?} chunk {chunk} max {max}"
+                );
+            }
+        }
+    }
+}

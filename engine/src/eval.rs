@@ -1,0 +1,63 @@
+//! Evaluates condition trees on an event, computing each predicate at most once per event
+//! (predicates are shared between rules).
+
+use tripline_ingest::Event;
+
+use crate::ir::{Expr, PredId};
+use crate::matcher::{MatchScratch, test_value};
+use crate::ruleset::RuleSet;
+
+/// Per-thread evaluation state: a memo of predicate results for the current event.
+#[derive(Debug, Default)]
+pub(crate) struct Evaluator {
+    /// Per predicate: `epoch << 1 | result` of its last evaluation.
+    memo: Vec<u64>,
+    epoch: u64,
+    scratch: MatchScratch,
+}
+
+impl Evaluator {
+    /// Forgets the previous event's results.
+    pub fn begin_event(&mut self, predicates: usize) {
+        if self.memo.len() != predicates {
+            self.memo = vec![0; predicates];
+        }
+        self.epoch += 1;
+    }
+
+    pub fn eval(&mut self, rules: &RuleSet, expr: &Expr, event: &Event<'_>) -> bool {
+        match expr {
+            Expr::Pred(id) => self.predicate(rules, *id, event),
+            Expr::And(parts) => parts.iter().all(|p| self.eval(rules, p, event)),
+            Expr::Or(parts) => parts.iter().any(|p| self.eval(rules, p, event)),
+            Expr::Not(inner) => !self.eval(rules, inner, event),
+            Expr::AtLeast(n, parts) => {
+                let mut count = 0;
+                for part in parts {
+                    if self.eval(rules, part, event) {
+                        count += 1;
+                        if count >= *n {
+                            return true;
+                        }
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    fn predicate(&mut self, rules: &RuleSet, id: PredId, event: &Event<'_>) -> bool {
+        let slot = &mut self.memo[id.0 as usize];
+        if *slot >> 1 == self.epoch {
+            return *slot & 1 == 1;
+        }
+        let predicate = &rules.predicates[id.0 as usize];
+        let result = test_value(
+            &predicate.test,
+            event.get(predicate.field),
+            &mut self.scratch,
+        );
+        self.memo[id.0 as usize] = self.epoch << 1 | result as u64;
+        result
+    }
+}

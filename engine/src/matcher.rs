@@ -1,0 +1,280 @@
+//! Value matching: whether one field value passes one predicate's test.
+//!
+//! Case-insensitive comparison folds ASCII only (Sigma's default for string values);
+//! bytes outside ASCII compare exactly. Values are bytes: invalid UTF-8 is matched as is.
+
+use tripline_ingest::FieldValue;
+
+use crate::ir::{CompareOp, GlobToken, Literal, Pattern, Test};
+
+/// Reused buffers for matching, one per evaluating thread.
+#[derive(Debug, Default)]
+pub(crate) struct MatchScratch {
+    lowered: Vec<u8>,
+}
+
+pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut MatchScratch) -> bool {
+    match test {
+        Test::Exists(want) => value.is_missing() != *want,
+        Test::Compare { op, value: bound } => number(value).is_some_and(|n| match op {
+            CompareOp::Lt => n < *bound,
+            CompareOp::Lte => n <= *bound,
+            CompareOp::Gt => n > *bound,
+            CompareOp::Gte => n >= *bound,
+        }),
+        Test::Patterns { patterns, all } => match value {
+            FieldValue::Missing | FieldValue::Null => {
+                let null = |p: &Pattern| matches!(p, Pattern::Null);
+                if *all {
+                    patterns.iter().all(null)
+                } else {
+                    patterns.iter().any(null)
+                }
+            }
+            FieldValue::Object(_) => false,
+            FieldValue::Array(array) => {
+                // An array matches when its elements do: any pattern by any element, or
+                // with `all`, every pattern by some element.
+                let mut matched = vec![false; patterns.len()];
+                array.for_each_string(|element| {
+                    for (i, p) in patterns.iter().enumerate() {
+                        if !matched[i] && matches(p, element, scratch) {
+                            matched[i] = true;
+                        }
+                    }
+                });
+                if *all {
+                    matched.iter().all(|m| *m)
+                } else {
+                    matched.iter().any(|m| *m)
+                }
+            }
+            scalar => {
+                let Some(bytes) = scalar.as_bytes() else {
+                    return false;
+                };
+                if *all {
+                    patterns.iter().all(|p| matches(p, bytes, scratch))
+                } else {
+                    patterns.iter().any(|p| matches(p, bytes, scratch))
+                }
+            }
+        },
+    }
+}
+
+fn number(value: FieldValue<'_>) -> Option<f64> {
+    let text = match value {
+        FieldValue::Number(t) | FieldValue::String(t) => t,
+        _ => return None,
+    };
+    std::str::from_utf8(text).ok()?.trim().parse().ok()
+}
+
+/// Whether `value` (a scalar's text) matches `pattern`.
+pub(crate) fn matches(pattern: &Pattern, value: &[u8], scratch: &mut MatchScratch) -> bool {
+    match pattern {
+        Pattern::Null => false,
+        Pattern::Int(n) => std::str::from_utf8(value)
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .is_some_and(|v| v == *n),
+        Pattern::Exact(l) => eq(l, value),
+        Pattern::Prefix(l) => value.len() >= l.bytes.len() && eq(l, &value[..l.bytes.len()]),
+        Pattern::Suffix(l) => {
+            value.len() >= l.bytes.len() && eq(l, &value[value.len() - l.bytes.len()..])
+        }
+        Pattern::Contains(l, finder) => {
+            if l.cased {
+                finder.find(value).is_some()
+            } else {
+                finder.find(lowered(value, scratch)).is_some()
+            }
+        }
+        Pattern::Glob(tokens, cased) => {
+            if *cased {
+                glob_match(tokens, value)
+            } else {
+                let lowered = lowered(value, scratch);
+                glob_match(tokens, lowered)
+            }
+        }
+        Pattern::Regex(re) => re.is_match(value),
+    }
+}
+
+fn eq(literal: &Literal, value: &[u8]) -> bool {
+    if literal.cased {
+        *literal.bytes == *value
+    } else {
+        // The literal is stored lowercased; fold the value as we compare.
+        literal.bytes.eq_ignore_ascii_case(value)
+    }
+}
+
+fn lowered<'s>(value: &[u8], scratch: &'s mut MatchScratch) -> &'s [u8] {
+    scratch.lowered.clear();
+    scratch
+        .lowered
+        .extend(value.iter().map(u8::to_ascii_lowercase));
+    &scratch.lowered
+}
+
+/// Matches `*` / `?` globs. Iterative, backtracking only to the last `*` seen, so the
+/// cost is bounded by pattern length × text length.
+pub(crate) fn glob_match(tokens: &[GlobToken], text: &[u8]) -> bool {
+    let (mut t, mut p) = (0usize, 0usize);
+    // Where to resume after the last `*`: the token after it and the text position it
+    // has absorbed up to.
+    let mut resume: Option<(usize, usize)> = None;
+    loop {
+        if let Some(token) = tokens.get(p) {
+            match token {
+                GlobToken::AnyMany => {
+                    p += 1;
+                    resume = Some((p, t));
+                    continue;
+                }
+                GlobToken::AnyOne if t < text.len() => {
+                    t += utf8_len(text[t]).min(text.len() - t);
+                    p += 1;
+                    continue;
+                }
+                GlobToken::Literal(lit) if text[t..].starts_with(lit) => {
+                    t += lit.len();
+                    p += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        } else if t == text.len() {
+            return true;
+        }
+        match resume {
+            Some((after_star, absorbed)) if absorbed < text.len() => {
+                let absorbed = absorbed + 1;
+                resume = Some((after_star, absorbed));
+                p = after_star;
+                t = absorbed;
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// Length of the UTF-8 sequence a leading byte starts (1 for invalid bytes).
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0..=0xF7 => 4,
+        0xE0..=0xEF => 3,
+        0xC0..=0xDF => 2,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(pattern: &str) -> Vec<GlobToken> {
+        pattern
+            .split_inclusive(['*', '?'])
+            .flat_map(|piece| {
+                let (lit, special) = match piece.strip_suffix(['*', '?']) {
+                    Some(lit) => (lit, piece.chars().last()),
+                    None => (piece, None),
+                };
+                let mut tokens = Vec::new();
+                if !lit.is_empty() {
+                    tokens.push(GlobToken::Literal(lit.as_bytes().into()));
+                }
+                match special {
+                    Some('*') => tokens.push(GlobToken::AnyMany),
+                    Some('?') => tokens.push(GlobToken::AnyOne),
+                    _ => {}
+                }
+                tokens
+            })
+            .collect()
+    }
+
+    /// The obvious exponential recursive definition, as an oracle.
+    fn naive(tokens: &[GlobToken], text: &[u8]) -> bool {
+        match tokens.split_first() {
+            None => text.is_empty(),
+            Some((GlobToken::AnyMany, rest)) => (0..=text.len()).any(|i| naive(rest, &text[i..])),
+            Some((GlobToken::AnyOne, rest)) => !text.is_empty() && naive(rest, &text[1..]),
+            Some((GlobToken::Literal(l), rest)) => {
+                text.starts_with(l) && naive(rest, &text[l.len()..])
+            }
+        }
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(
+            &glob("*msexchange*apppool*"),
+            b"w3wp.exe -ap \"msexchangeowaapppool\""
+        ));
+        assert!(!glob_match(
+            &glob("*msexchange*apppool*"),
+            b"w3wp.exe -ap \"defaultapppool\""
+        ));
+        assert!(glob_match(&glob("a?c"), b"abc"));
+        assert!(glob_match(&glob("a?c"), "aéc".as_bytes()));
+        assert!(!glob_match(&glob("a?c"), b"ac"));
+        assert!(glob_match(&glob("*"), b""));
+        assert!(glob_match(&glob("**a"), b"a"));
+    }
+
+    #[test]
+    fn glob_agrees_with_the_naive_definition() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..20_000 {
+            let pattern: String = (0..next(7))
+                .map(|_| ['a', 'b', '*', '?'][next(4) as usize])
+                .collect();
+            let text: Vec<u8> = (0..next(8))
+                .map(|_| [b'a', b'b'][next(2) as usize])
+                .collect();
+            let tokens = glob(&pattern);
+            assert_eq!(
+                glob_match(&tokens, &text),
+                naive(&tokens, &text),
+                "{pattern:?} {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn case_folding_is_ascii() {
+        let mut scratch = MatchScratch::default();
+        let lit = |s: &str, cased| Literal {
+            bytes: s.as_bytes().into(),
+            cased,
+        };
+        assert!(matches(
+            &Pattern::Suffix(lit("\\cmd.exe", false)),
+            b"C:\\WINDOWS\\CMD.EXE",
+            &mut scratch
+        ));
+        assert!(!matches(
+            &Pattern::Suffix(lit("\\cmd.exe", true)),
+            b"C:\\WINDOWS\\CMD.EXE",
+            &mut scratch
+        ));
+        assert!(matches(
+            &Pattern::contains(b"whoami".to_vec(), false),
+            b"cmd /c WHOAMI",
+            &mut scratch
+        ));
+        assert!(matches(&Pattern::Int(4688), b"4688", &mut scratch));
+        assert!(!matches(&Pattern::Int(4688), b"46880", &mut scratch));
+    }
+}

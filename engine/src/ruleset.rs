@@ -1,0 +1,256 @@
+//! The compiled rule set and its builder. A [`RuleSet`] is immutable once built and
+//! shared by every scanner (wrap it in an `Arc`).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use hashbrown::HashMap;
+use tripline_ingest::{EventKind, FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
+
+use crate::builtin;
+use crate::ir::{Expr, Predicate};
+use crate::rule::{RuleError, RuleId, RuleMeta};
+use crate::sigma::{self, PendingCorrelation, logsource::Route};
+
+/// A compiled set of rules: detections, correlations, and the field plan that extracts
+/// what they test.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub(crate) plan: FieldPlan,
+    pub(crate) predicates: Vec<Predicate>,
+    pub(crate) detections: Vec<DetectionRule>,
+    pub(crate) correlations: Vec<CorrelationRule>,
+    metas: Vec<Arc<RuleMeta>>,
+    /// Detection indices by the event kind they apply to.
+    by_kind: Vec<Vec<u32>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct DetectionRule {
+    pub id: RuleId,
+    pub route: Route,
+    pub condition: Expr,
+    pub evidence: Vec<Evidence>,
+    /// Whether a match raises an alert of its own (false for the base rules of a
+    /// correlation that does not `generate` them).
+    pub generates: bool,
+    /// The correlation steps this rule's matches feed.
+    pub feeds: Vec<Feed>,
+}
+
+/// A label for alerts, given when its selection matches (or always, for the fallback).
+#[derive(Debug)]
+pub(crate) struct Evidence {
+    pub label: Arc<str>,
+    pub when: Option<Expr>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Feed {
+    pub correlation: u32,
+    pub step: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct CorrelationRule {
+    pub id: RuleId,
+    pub steps: Vec<CorrelationStep>,
+    /// The window, in nanoseconds.
+    pub timespan: i64,
+    /// Names of the group-by fields, as alerts show them.
+    pub group_names: Vec<String>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CorrelationStep {
+    /// The group-by fields, as named in this step's rule (aliases applied).
+    pub group_by: Vec<FieldId>,
+}
+
+impl RuleSet {
+    /// The built-in web-exploitation pack.
+    pub fn builtin() -> RuleSet {
+        let mut builder = RuleSetBuilder::new();
+        builder.add_builtin();
+        let (rules, errors) = builder.build();
+        assert!(errors.is_empty(), "the built-in pack compiles: {errors:?}");
+        rules
+    }
+
+    /// Every rule, detections and correlations, by [`RuleId`].
+    pub fn rules(&self) -> &[Arc<RuleMeta>] {
+        &self.metas
+    }
+
+    pub fn rule(&self, id: RuleId) -> &Arc<RuleMeta> {
+        &self.metas[id.0 as usize]
+    }
+
+    /// The rule whose name, id or title is `label`.
+    pub fn find(&self, label: &str) -> Option<RuleId> {
+        self.metas
+            .iter()
+            .position(|m| {
+                m.name.as_deref() == Some(label)
+                    || m.id.as_deref() == Some(label)
+                    || m.title == label
+            })
+            .map(|i| RuleId(i as u32))
+    }
+
+    /// The field plan the parser uses to extract this rule set's fields.
+    pub fn plan(&self) -> &FieldPlan {
+        &self.plan
+    }
+
+    pub(crate) fn detections_for(&self, kind: EventKind) -> &[u32] {
+        &self.by_kind[kind as usize]
+    }
+
+    /// Whether rule `id` raises alerts of its own.
+    pub fn generates(&self, id: RuleId) -> bool {
+        self.detections
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.generates)
+            .unwrap_or(true)
+    }
+}
+
+/// Collects rules from Sigma documents, then compiles them into a [`RuleSet`]. Rules that
+/// cannot be compiled are left out and reported by [`RuleSetBuilder::build`]; the others
+/// still run.
+pub struct RuleSetBuilder {
+    pub(crate) fields: FieldPlanBuilder,
+    pub(crate) predicates: sigma::PredicateTable,
+    pub(crate) detections: Vec<DetectionRule>,
+    pub(crate) metas: Vec<Arc<RuleMeta>>,
+    pub(crate) pending: Vec<PendingCorrelation>,
+    pub(crate) correlations: Vec<CorrelationRule>,
+    /// Detection rule index by name and by id, for correlation references.
+    pub(crate) references: HashMap<String, u32>,
+    pub(crate) errors: Vec<RuleError>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        RuleSetBuilder::new()
+    }
+}
+
+impl RuleSetBuilder {
+    /// A builder with the built-in field map.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder::with_field_map(FieldMap::builtin())
+    }
+
+    pub fn with_field_map(map: FieldMap) -> RuleSetBuilder {
+        RuleSetBuilder {
+            fields: FieldPlanBuilder::new(map),
+            predicates: sigma::PredicateTable::new(),
+            detections: Vec::new(),
+            metas: Vec::new(),
+            pending: Vec::new(),
+            correlations: Vec::new(),
+            references: HashMap::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Adds the built-in pack.
+    pub fn add_builtin(&mut self) {
+        for (file, text) in builtin::FILES {
+            self.add_sigma_yaml(&format!("builtin:{file}"), text);
+        }
+    }
+
+    /// Adds every rule of a Sigma YAML text (one or more documents); `source` names it in
+    /// alerts and errors. Returns how many rules of the text compiled so far (correlations
+    /// are compiled by [`build`](RuleSetBuilder::build)).
+    pub fn add_sigma_yaml(&mut self, source: &str, text: &str) -> usize {
+        sigma::add_yaml(self, source, text)
+    }
+
+    /// Adds a Sigma file, or every `.yml`/`.yaml` file under a directory (sorted). An
+    /// unreadable file is reported as an error of that file.
+    pub fn add_path(&mut self, path: &Path) {
+        let mut files = Vec::new();
+        collect_rule_files(path, &mut files, &mut self.errors);
+        for file in files {
+            match std::fs::read_to_string(&file) {
+                Ok(text) => {
+                    self.add_sigma_yaml(&file.display().to_string(), &text);
+                }
+                Err(e) => self.errors.push(RuleError {
+                    source_name: file.display().to_string(),
+                    rule: None,
+                    construct: "file".into(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
+
+    /// Registers a rule's metadata; its position is the rule's id.
+    pub(crate) fn add_meta(&mut self, meta: RuleMeta) -> RuleId {
+        self.metas.push(Arc::new(meta));
+        RuleId(self.metas.len() as u32 - 1)
+    }
+
+    /// Errors so far.
+    pub fn errors(&self) -> &[RuleError] {
+        &self.errors
+    }
+
+    /// Compiles the rule set. Returns it with every rule that could not be compiled.
+    pub fn build(mut self) -> (RuleSet, Vec<RuleError>) {
+        sigma::compile_correlations(&mut self);
+        let mut by_kind = vec![Vec::new(); EventKind::ALL.len()];
+        for (i, rule) in self.detections.iter().enumerate() {
+            for kind in EventKind::ALL {
+                if rule.route.kinds.is_empty() || rule.route.kinds.contains(&kind) {
+                    by_kind[kind as usize].push(i as u32);
+                }
+            }
+        }
+        let rules = RuleSet {
+            plan: self.fields.build(),
+            predicates: self.predicates.predicates,
+            detections: self.detections,
+            correlations: self.correlations,
+            metas: self.metas,
+            by_kind,
+        };
+        (rules, self.errors)
+    }
+}
+
+fn collect_rule_files(path: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<RuleError>) {
+    let report = |errors: &mut Vec<RuleError>, e: std::io::Error| {
+        errors.push(RuleError {
+            source_name: path.display().to_string(),
+            rule: None,
+            construct: "path".into(),
+            reason: e.to_string(),
+        })
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => match std::fs::read_dir(path) {
+            Ok(entries) => {
+                let mut children: Vec<_> =
+                    entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+                children.sort();
+                for child in children {
+                    if child.is_dir() {
+                        collect_rule_files(&child, out, errors);
+                    } else if child.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                        out.push(child);
+                    }
+                }
+            }
+            Err(e) => report(errors, e),
+        },
+        Ok(_) => out.push(path.to_path_buf()),
+        Err(e) => report(errors, e),
+    }
+}

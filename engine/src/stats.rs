@@ -1,0 +1,138 @@
+//! Scan statistics: every line accounted for (read = skipped by the prefilter +
+//! evaluated + rejected), events by schema and kind, rejects by reason, alerts by rule,
+//! and the correlation state's counters.
+
+use serde_json::{Map, Value, json};
+use tripline_ingest::{EventKind, Reject, Schema};
+
+use crate::ruleset::RuleSet;
+
+/// Counters of one scan. Merge the stats of several scanners with [`ScanStats::merge`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    pub inputs: u64,
+    pub bytes_read: u64,
+    pub lines_read: u64,
+    pub lines_skipped_by_prefilter: u64,
+    pub lines_evaluated: u64,
+    pub lines_rejected: u64,
+    /// Events by schema, then kind (indexed by `Schema as usize`, `EventKind as usize`).
+    pub events: [[u64; EventKind::ALL.len()]; Schema::ALL.len()],
+    /// Rejected lines by reason (indexed by [`Reject::index`]).
+    pub rejected: [u64; Reject::ALL.len()],
+    /// Alerts raised, by rule id.
+    pub alerts_by_rule: Vec<u64>,
+    pub correlation: CorrelationStats,
+}
+
+/// What the correlation state saw that is worth knowing.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorrelationStats {
+    /// Events that fed a correlation later than the lateness bound allows (still used).
+    pub late_events: u64,
+    /// Events that matched a correlation's rule but had no usable time (not correlated).
+    pub untimed_events: u64,
+    /// Events that matched a correlation's rule but lacked a group-by field (not correlated).
+    pub ungrouped_events: u64,
+    /// Events dropped from full per-group buffers, oldest first.
+    pub evicted_events: u64,
+}
+
+impl ScanStats {
+    pub fn alerts(&self) -> u64 {
+        self.alerts_by_rule.iter().sum()
+    }
+
+    /// Whether every line read is accounted for.
+    pub fn balanced(&self) -> bool {
+        self.lines_read
+            == self.lines_skipped_by_prefilter + self.lines_evaluated + self.lines_rejected
+    }
+
+    pub(crate) fn count_alert(&mut self, rule: u32) {
+        let i = rule as usize;
+        if self.alerts_by_rule.len() <= i {
+            self.alerts_by_rule.resize(i + 1, 0);
+        }
+        self.alerts_by_rule[i] += 1;
+    }
+
+    pub fn merge(&mut self, other: &ScanStats) {
+        self.inputs += other.inputs;
+        self.bytes_read += other.bytes_read;
+        self.lines_read += other.lines_read;
+        self.lines_skipped_by_prefilter += other.lines_skipped_by_prefilter;
+        self.lines_evaluated += other.lines_evaluated;
+        self.lines_rejected += other.lines_rejected;
+        for (mine, theirs) in self.events.iter_mut().zip(&other.events) {
+            for (a, b) in mine.iter_mut().zip(theirs) {
+                *a += b;
+            }
+        }
+        for (a, b) in self.rejected.iter_mut().zip(&other.rejected) {
+            *a += b;
+        }
+        for (rule, n) in other.alerts_by_rule.iter().enumerate() {
+            if *n > 0 {
+                if self.alerts_by_rule.len() <= rule {
+                    self.alerts_by_rule.resize(rule + 1, 0);
+                }
+                self.alerts_by_rule[rule] += n;
+            }
+        }
+        let (c, o) = (&mut self.correlation, &other.correlation);
+        c.late_events += o.late_events;
+        c.untimed_events += o.untimed_events;
+        c.ungrouped_events += o.ungrouped_events;
+        c.evicted_events += o.evicted_events;
+    }
+
+    /// The statistics as JSON (the `--stats-json` format); zero counters are left out
+    /// of the per-schema, per-reason and per-rule maps.
+    pub fn to_json(&self, rules: &RuleSet) -> Value {
+        let mut events = Map::new();
+        for schema in Schema::ALL {
+            let mut kinds = Map::new();
+            for kind in EventKind::ALL {
+                let n = self.events[schema as usize][kind as usize];
+                if n > 0 {
+                    kinds.insert(kind.key().into(), n.into());
+                }
+            }
+            if !kinds.is_empty() {
+                events.insert(schema.key().into(), kinds.into());
+            }
+        }
+        let rejected: Map<String, Value> = Reject::ALL
+            .iter()
+            .filter(|r| self.rejected[r.index()] > 0)
+            .map(|r| (r.key().into(), self.rejected[r.index()].into()))
+            .collect();
+        let by_rule: Map<String, Value> = self
+            .alerts_by_rule
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (rules.rules()[i].label().to_owned(), (*n).into()))
+            .collect();
+        json!({
+            "inputs": self.inputs,
+            "bytes_read": self.bytes_read,
+            "lines": {
+                "read": self.lines_read,
+                "skipped_by_prefilter": self.lines_skipped_by_prefilter,
+                "evaluated": self.lines_evaluated,
+                "rejected": self.lines_rejected,
+            },
+            "events": events,
+            "rejected": rejected,
+            "alerts": { "total": self.alerts(), "by_rule": by_rule },
+            "correlation": {
+                "late_events": self.correlation.late_events,
+                "untimed_events": self.correlation.untimed_events,
+                "ungrouped_events": self.correlation.ungrouped_events,
+                "evicted_events": self.correlation.evicted_events,
+            },
+        })
+    }
+}

@@ -1,0 +1,603 @@
+//! The engine end to end on inline rules and events: Sigma semantics across schemas,
+//! log-source routing, correlation in event time, chunking independence, and line
+//! accounting on bad input.
+
+use std::sync::Arc;
+
+use tripline_engine::{Alert, RuleSet, RuleSetBuilder, ScanConfig, ScanStats, Scanner};
+
+fn compile(yaml: &str) -> Arc<RuleSet> {
+    let mut builder = RuleSetBuilder::new();
+    builder.add_sigma_yaml("test.yml", yaml);
+    let (rules, errors) = builder.build();
+    assert!(errors.is_empty(), "{errors:#?}");
+    Arc::new(rules)
+}
+
+fn scan_chunked(rules: &Arc<RuleSet>, input: &str, chunk: usize) -> (Vec<Alert>, ScanStats) {
+    let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
+    let mut alerts = Vec::new();
+    scanner.begin_source("input.ndjson");
+    for piece in input.as_bytes().chunks(chunk.max(1)) {
+        scanner.feed(piece, &mut alerts);
+    }
+    scanner.finish(&mut alerts);
+    (alerts, scanner.stats().clone())
+}
+
+fn scan(rules: &Arc<RuleSet>, input: &str) -> (Vec<Alert>, ScanStats) {
+    scan_chunked(rules, input, usize::MAX)
+}
+
+/// (rule label, lines of the contributing events) for each alert, in output order.
+fn summary(alerts: &[Alert]) -> Vec<(String, Vec<u64>)> {
+    alerts
+        .iter()
+        .map(|a| {
+            (
+                a.rule.label().to_owned(),
+                a.events.iter().map(|e| e.source.line).collect(),
+            )
+        })
+        .collect()
+}
+
+fn lines_matching(rules: &Arc<RuleSet>, input: &str) -> Vec<u64> {
+    scan(rules, input)
+        .0
+        .iter()
+        .map(|a| a.events[0].source.line)
+        .collect()
+}
+
+/// A Sysmon process creation in flat form.
+fn proc_flat(parent: &str, image: &str, command_line: &str) -> String {
+    serde_json::json!({
+        "EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Hostname": "web01", "@timestamp": "2026-11-20T10:00:00Z",
+        "ParentImage": parent, "ParentCommandLine": parent, "Image": image,
+        "CommandLine": command_line,
+    })
+    .to_string()
+}
+
+const CHILD_OF_W3WP: &str = r#"
+title: Test
+name: t
+logsource: {product: windows, category: process_creation}
+detection:
+  parent: {ParentImage|endswith: '\w3wp.exe'}
+  condition: parent
+level: high
+"#;
+
+#[test]
+fn one_rule_reads_every_schema() {
+    let rules = compile(CHILD_OF_W3WP);
+    let w3wp = r"C:\\Windows\\System32\\inetsrv\\w3wp.exe";
+    let input = [
+        // evtx_dump, EventID as an object
+        format!(r##"{{"Event":{{"System":{{"EventID":{{"#attributes":{{"Qualifiers":0}},"#text":1}},"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"a","TimeCreated":{{"#attributes":{{"SystemTime":"2026-11-20T10:00:00.1234567Z"}}}}}},"EventData":{{"ParentImage":"{w3wp}","Image":"x"}}}}}}"##),
+        // winlogbeat, event id as a string
+        format!(r#"{{"@timestamp":"2026-11-20T10:00:00Z","winlog":{{"channel":"Microsoft-Windows-Sysmon/Operational","event_id":"1","computer_name":"b","event_data":{{"ParentImage":"{w3wp}"}}}}}}"#),
+        // flat
+        proc_flat(r"C:\Windows\System32\inetsrv\w3wp.exe", "x", ""),
+        // Security 4688 in flat form: ParentImage is ParentProcessName
+        format!(r#"{{"EventID":4688,"Channel":"Security","Hostname":"c","@timestamp":"2026-11-20T10:00:00Z","ParentProcessName":"{w3wp}","NewProcessName":"x"}}"#),
+        // Azure Sentinel WindowsEvent: event data as a JSON string
+        r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"d","TimeGenerated":"2026-11-20T10:00:00Z","EventData":"{\"ParentImage\":\"C:\\\\\\\\x\\\\\\\\W3WP.EXE\"}"}"#.to_string(),
+        // ECS
+        format!(r#"{{"@timestamp":"2026-11-20T10:00:00Z","event":{{"category":["process"],"type":["start"]}},"host":{{"name":"e"}},"process":{{"parent":{{"executable":"{w3wp}"}}}}}}"#),
+        // Defender row and streaming envelope
+        format!(r#"{{"Timestamp":"2026-11-20T10:00:00Z","DeviceName":"f","ActionType":"ProcessCreated","InitiatingProcessFolderPath":"{w3wp}"}}"#),
+        format!(r#"{{"time":"2026-11-20T10:00:00Z","category":"AdvancedHunting-DeviceProcessEvents","properties":{{"Timestamp":"2026-11-20T10:00:00Z","DeviceName":"g","ActionType":"ProcessCreated","InitiatingProcessFolderPath":"{w3wp}"}}}}"#),
+    ]
+    .join("\n");
+    let (alerts, stats) = scan(&rules, &input);
+    assert_eq!(stats.lines_rejected, 0, "{stats:?}");
+    let hosts: Vec<_> = alerts
+        .iter()
+        .map(|a| a.host.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(hosts, ["a", "b", "web01", "c", "d", "e", "f", "g"]);
+}
+
+#[test]
+fn process_end_and_other_kinds_are_not_process_creation() {
+    let rules = compile(CHILD_OF_W3WP);
+    let input = [
+        r#"{"EventID":5,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"h","ParentImage":"C:\\w3wp.exe"}"#,
+        r#"{"EventID":4689,"Channel":"Security","Hostname":"h","ParentProcessName":"C:\\w3wp.exe"}"#,
+        r#"{"@timestamp":"2026-11-20T10:00:00Z","event":{"category":"process","type":"end"},"process":{"parent":{"executable":"C:\\w3wp.exe"}}}"#,
+        r#"{"Timestamp":"2026-11-20T10:00:00Z","DeviceName":"f","ActionType":"FileCreated","InitiatingProcessFolderPath":"C:\\w3wp.exe"}"#,
+        r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"h","ParentImage":"C:\\w3wp.exe"}"#,
+    ]
+    .join("\n");
+    assert_eq!(lines_matching(&rules, &input), [5]);
+}
+
+#[test]
+fn modifiers_wildcards_and_conditions() {
+    let rules = compile(
+        r#"
+title: Modifiers
+name: m
+logsource: {product: windows, category: process_creation}
+detection:
+  sel_contains_all: {CommandLine|contains|all: [' -nop ', ' -enc ']}
+  sel_glob: {ParentCommandLine|contains: 'MSExchange*AppPool'}
+  sel_re: {CommandLine|re: '(?i)^cmd(\.exe)? /c'}
+  sel_cased: {CommandLine|contains|cased: 'CaSe'}
+  sel_single: {Image: 'C:\x\a?c.exe'}
+  sel_list_of_maps:
+    - Image|endswith: '\one.exe'
+    - OriginalFileName: 'two.exe'
+  filter: {User|startswith: 'NT AUTHORITY\'}
+  condition: 1 of sel_* and not filter
+level: low
+"#,
+    );
+    let events = [
+        proc_flat("p", "x", "powershell -NOP -w hidden -ENC abc "),              // 1 all
+        proc_flat("p", "x", "powershell -nop -w hidden"),                        // 2 all: one missing
+        proc_flat(r#"w3wp.exe -ap "MSExchangeOWAAppPool""#, "x", ""),          // 3 glob
+        proc_flat(r#"w3wp.exe -ap "DefaultAppPool""#, "x", ""),                // 4 no
+        proc_flat("p", "x", "CMD.exe /c whoami"),                                // 5 re, i flag
+        proc_flat("p", "x", "xx cmd /c"),                                        // 6 re anchored: no
+        proc_flat("p", "x", "has CaSe"),                                         // 7 cased
+        proc_flat("p", "x", "has case"),                                         // 8 cased: no
+        proc_flat("p", r"C:\x\abc.exe", ""),                                     // 9 ?
+        proc_flat("p", r"C:\x\ac.exe", ""),                                      // 10 ? needs one char
+        proc_flat("p", r"D:\ONE.EXE", ""),                                       // 11 list of maps
+        r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"h","OriginalFileName":"TWO.exe"}"#.to_owned(), // 12
+        r#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"h","Image":"D:\\one.exe","User":"NT AUTHORITY\\SYSTEM"}"#.to_owned(), // 13 filtered
+    ]
+    .join("\n");
+    assert_eq!(lines_matching(&rules, &events), [1, 3, 5, 7, 9, 11, 12]);
+}
+
+#[test]
+fn numbers_nulls_and_exists() {
+    let rules = compile(
+        r#"
+title: Typed
+name: typed
+logsource: {product: windows, service: security}
+detection:
+  logon: {EventID: 4624, LogonType: [3, 10]}
+  no_ip: {IpAddress: null}
+  has_name: {TargetUserName|exists: true}
+  condition: logon and (no_ip or not has_name)
+level: low
+"#,
+    );
+    let input = [
+        r#"{"EventID":"4624","Channel":"Security","Hostname":"h","LogonType":"3","TargetUserName":"a"}"#, // 1 no ip
+        r#"{"EventID":4624,"Channel":"Security","Hostname":"h","LogonType":10,"IpAddress":"1.2.3.4"}"#, // 2 no name
+        r#"{"EventID":4624,"Channel":"Security","Hostname":"h","LogonType":3,"IpAddress":"1.2.3.4","TargetUserName":"a"}"#, // 3 no
+        r#"{"EventID":4624,"Channel":"Security","Hostname":"h","LogonType":"2","TargetUserName":"a"}"#, // 4 wrong type
+        r#"{"EventID":4625,"Channel":"Security","Hostname":"h","LogonType":3,"IpAddress":null}"#, // 5 wrong id
+        r#"{"EventID":4624,"Channel":"System","Hostname":"h","LogonType":3}"#, // 6 wrong channel
+        r#"{"EventID":4624,"Channel":"Security","Hostname":"h","LogonType":3,"IpAddress":null,"TargetUserName":"a"}"#, // 7 null
+    ]
+    .join("\n");
+    assert_eq!(lines_matching(&rules, &input), [1, 2, 7]);
+}
+
+#[test]
+fn unsupported_constructs_are_reported_not_dropped() {
+    let mut builder = RuleSetBuilder::new();
+    builder.add_sigma_yaml(
+        "bad.yml",
+        r#"
+title: Keywords
+id: 11111111-1111-1111-1111-111111111111
+logsource: {product: windows, category: process_creation}
+detection:
+  keywords: ['mimikatz']
+  condition: keywords
+---
+title: Base64
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {CommandLine|base64offset|contains: 'http'}
+  condition: sel
+---
+title: Unknown category
+logsource: {product: windows, category: no_such_thing}
+detection:
+  sel: {Image: x}
+  condition: sel
+---
+title: Bad regex
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image|re: '('}
+  condition: sel
+---
+title: Bad condition
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image: x}
+  condition: sel and missing
+---
+title: Fine
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {Image: x}
+  condition: sel
+"#,
+    );
+    let (rules, errors) = builder.build();
+    assert_eq!(rules.rules().len(), 1, "only the good rule compiles");
+    let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(errors.len(), 5, "{text:#?}");
+    assert!(
+        text[0].contains("11111111-1111-1111-1111-111111111111") && text[0].contains("keyword")
+    );
+    assert!(
+        text[1].contains("CommandLine|base64offset|contains") && text[1].contains("base64offset")
+    );
+    assert!(text[2].contains("no_such_thing"));
+    assert!(text[3].contains("regular expression"));
+    assert!(text[4].contains("`missing`"));
+}
+
+const FILE_THEN_SHELL: &str = r#"
+title: Script in web root
+name: drop
+logsource: {product: windows, category: file_event}
+detection:
+  sel: {TargetFilename|contains: '\inetpub\wwwroot\'}
+  condition: sel
+---
+title: Shell from IIS
+name: shell
+logsource: {product: windows, category: process_creation}
+detection:
+  sel: {ParentImage|endswith: '\w3wp.exe', Image|endswith: '\cmd.exe'}
+  condition: sel
+---
+title: Drop then shell
+name: drop_then_shell
+correlation:
+  type: temporal_ordered
+  rules: [drop, shell]
+  group-by: [Computer]
+  timespan: 1h
+level: critical
+"#;
+
+fn drop_event(host: &str, time: &str) -> String {
+    serde_json::json!({"EventID": 11, "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Hostname": host, "@timestamp": time, "Image": "System",
+        "TargetFilename": r"C:\inetpub\wwwroot\s.aspx"})
+    .to_string()
+}
+
+fn shell_event(host: &str, time: &str) -> String {
+    serde_json::json!({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Hostname": host, "@timestamp": time,
+        "ParentImage": r"C:\Windows\System32\inetsrv\w3wp.exe", "Image": r"C:\Windows\System32\cmd.exe"})
+    .to_string()
+}
+
+#[test]
+fn temporal_ordered_correlation_in_event_time() {
+    let rules = compile(FILE_THEN_SHELL);
+    /// Events in arrival order, and the expected (rule, lines) of each alert.
+    type Case<'a> = (&'a [String], &'a [(&'a str, &'a [u64])]);
+    let cases: &[Case] = &[
+        // Drop, then shell 20 minutes later, same host (case differs): one alert.
+        (
+            &[
+                drop_event("WEB01", "2026-11-20T10:00:00Z"),
+                shell_event("web01", "2026-11-20T10:20:00Z"),
+            ],
+            &[("drop_then_shell", &[1, 2])],
+        ),
+        // Two hours apart: none.
+        (
+            &[
+                drop_event("web01", "2026-11-20T08:00:00Z"),
+                shell_event("web01", "2026-11-20T10:20:00Z"),
+            ],
+            &[],
+        ),
+        // Shell before drop: none.
+        (
+            &[
+                shell_event("web01", "2026-11-20T10:00:00Z"),
+                drop_event("web01", "2026-11-20T10:20:00Z"),
+            ],
+            &[],
+        ),
+        // Different hosts: none.
+        (
+            &[
+                drop_event("web01", "2026-11-20T10:00:00Z"),
+                shell_event("web02", "2026-11-20T10:20:00Z"),
+            ],
+            &[],
+        ),
+        // Arrival out of order (shell line first) but drop earlier in event time: alert.
+        (
+            &[
+                shell_event("web01", "2026-11-20T10:20:00Z"),
+                drop_event("web01", "2026-11-20T10:00:00Z"),
+            ],
+            &[("drop_then_shell", &[2, 1])],
+        ),
+        // Two drops: the sequence takes the latest drop before the shell.
+        (
+            &[
+                drop_event("web01", "2026-11-20T10:00:00Z"),
+                drop_event("web01", "2026-11-20T10:10:00Z"),
+                shell_event("web01", "2026-11-20T10:20:00Z"),
+            ],
+            &[("drop_then_shell", &[2, 3])],
+        ),
+    ];
+    for (events, expected) in cases {
+        let (alerts, stats) = scan(&rules, &events.join("\n"));
+        let expected: Vec<(String, Vec<u64>)> = expected
+            .iter()
+            .map(|(r, l)| (r.to_string(), l.to_vec()))
+            .collect();
+        assert_eq!(summary(&alerts), expected, "{events:#?}");
+        assert!(stats.balanced());
+    }
+    // The base rules raise no alerts of their own, and the alert says its group.
+    let (alerts, _) = scan(
+        &rules,
+        &[
+            drop_event("web01", "2026-11-20T10:00:00Z"),
+            shell_event("web01", "2026-11-20T10:20:00Z"),
+        ]
+        .join("\n"),
+    );
+    assert_eq!(
+        alerts[0].group_by,
+        vec![("Computer".to_owned(), "web01".to_owned())]
+    );
+}
+
+#[test]
+fn correlation_answer_does_not_depend_on_arrival_order_within_lateness() {
+    let rules = compile(FILE_THEN_SHELL);
+    // 3 hosts, drops and shells at minute offsets; events shuffled deterministically.
+    let mut events = Vec::new();
+    for (h, host) in ["a", "b", "c"].iter().enumerate() {
+        for m in [0u32, 30, 75, 90] {
+            let time =
+                |minute: u32| format!("2026-11-20T{:02}:{:02}:00Z", 10 + minute / 60, minute % 60);
+            if (m / 15 + h as u32).is_multiple_of(2) {
+                events.push(drop_event(host, &time(m)));
+            } else {
+                events.push(shell_event(host, &time(m + 5)));
+            }
+        }
+    }
+    let key = |alerts: &[Alert]| {
+        let mut k: Vec<(String, Vec<String>)> = alerts
+            .iter()
+            .map(|a| {
+                (
+                    a.host.clone().unwrap_or_default(),
+                    a.events
+                        .iter()
+                        .map(|e| e.event.timestamp.unwrap().to_string())
+                        .collect(),
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    };
+    let (reference, _) = scan(&rules, &events.join("\n"));
+    assert!(!reference.is_empty());
+    let mut state = 7u64;
+    for _ in 0..50 {
+        let mut shuffled = events.clone();
+        for i in (1..shuffled.len()).rev() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            shuffled.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let (alerts, _) = scan(&rules, &shuffled.join("\n"));
+        assert_eq!(key(&alerts), key(&reference));
+    }
+}
+
+#[test]
+fn one_hosts_clock_does_not_make_another_hosts_events_late() {
+    let rules = compile(FILE_THEN_SHELL);
+    // A file of host x from 2024, then a file of host y from 2021 (as when replaying
+    // many hosts' files in name order): y's sequence is still found.
+    let input = [
+        shell_event("x", "2024-01-01T00:00:00Z"),
+        drop_event("y", "2021-03-14T01:40:13Z"),
+        shell_event("y", "2021-03-14T01:40:15Z"),
+    ]
+    .join("\n");
+    let (alerts, stats) = scan(&rules, &input);
+    assert_eq!(
+        summary(&alerts),
+        [("drop_then_shell".to_owned(), vec![2, 3])]
+    );
+    assert_eq!(stats.correlation.late_events, 0);
+}
+
+#[test]
+fn a_punctuation_completes_waiting_sequences_before_the_end() {
+    let rules = compile(FILE_THEN_SHELL);
+    let mut scanner = Scanner::new(rules, ScanConfig::default());
+    let mut alerts = Vec::new();
+    scanner.begin_source("live");
+    let input = format!(
+        "{}\n{}\n",
+        drop_event("web01", "2026-11-20T10:00:00Z"),
+        shell_event("web01", "2026-11-20T10:20:00Z")
+    );
+    scanner.feed(input.as_bytes(), &mut alerts);
+    // Within the lateness bound (1 hour by default) an earlier drop could still arrive.
+    assert!(alerts.is_empty());
+    let time = |t: &str| tripline_ingest::Timestamp::parse(t.as_bytes()).unwrap();
+    scanner.advance_watermark(time("2026-11-20T11:00:00Z"), &mut alerts);
+    assert!(alerts.is_empty(), "10:20 + 1h has not passed yet");
+    scanner.advance_watermark(time("2026-11-20T11:20:00Z"), &mut alerts);
+    assert_eq!(
+        summary(&alerts),
+        [("drop_then_shell".to_owned(), vec![1, 2])]
+    );
+    scanner.finish(&mut alerts);
+    assert_eq!(alerts.len(), 1, "nothing is emitted twice");
+}
+
+#[test]
+fn zero_lateness_completes_on_arrival() {
+    let rules = compile(FILE_THEN_SHELL);
+    let mut config = ScanConfig::default();
+    config.correlation.max_lateness = 0;
+    let mut scanner = Scanner::new(rules, config);
+    let mut alerts = Vec::new();
+    scanner.begin_source("live");
+    let input = format!(
+        "{}\n{}\n",
+        drop_event("web01", "2026-11-20T10:00:00Z"),
+        shell_event("web01", "2026-11-20T10:20:00Z")
+    );
+    scanner.feed(input.as_bytes(), &mut alerts);
+    assert_eq!(alerts.len(), 1);
+}
+
+#[test]
+fn alerts_do_not_depend_on_chunking() {
+    let rules = compile(FILE_THEN_SHELL);
+    let mut input = String::new();
+    for i in 0..20 {
+        input.push_str(&drop_event("web01", &format!("2026-11-20T10:{i:02}:00Z")));
+        input.push_str("\r\n");
+        input.push_str("{not json\n\n");
+        input.push_str(&shell_event("web01", &format!("2026-11-20T10:{i:02}:30Z")));
+        input.push('\n');
+    }
+    let (reference, reference_stats) = scan(&rules, &input);
+    assert_eq!(reference.len(), 20);
+    for chunk in [1, 2, 3, 7, 64, 1000] {
+        let (alerts, stats) = scan_chunked(&rules, &input, chunk);
+        assert_eq!(summary(&alerts), summary(&reference), "chunk {chunk}");
+        assert_eq!(stats, reference_stats, "chunk {chunk}");
+    }
+}
+
+#[test]
+fn bad_lines_are_counted_and_never_stop_the_scan() {
+    let rules = compile(CHILD_OF_W3WP);
+    let good = proc_flat(r"C:\w3wp.exe", "x", "");
+    let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let input = [
+        good.as_str(),
+        "",
+        "   ",
+        "{\"EventID\":1,",
+        "[1,2,3]",
+        "\"just a string\"",
+        "{\"unknown\":\"schema\"}",
+        "\u{0}\u{0}\u{0}",
+        "{\"a\":\"\\x\"}",
+        deep.as_str(),
+        good.as_str(),
+    ]
+    .join("\n")
+    .into_bytes();
+    let mut with_invalid_utf8 = input.clone();
+    with_invalid_utf8.extend_from_slice(b"\n{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":\"h\xff\",\"ParentImage\":\"C:\\\\w3wp.exe\"}\n");
+    let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
+    let mut alerts = Vec::new();
+    scanner.begin_source("bad.ndjson");
+    scanner.feed(&with_invalid_utf8, &mut alerts);
+    scanner.finish(&mut alerts);
+    let stats = scanner.stats();
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| a.events[0].source.line)
+            .collect::<Vec<_>>(),
+        [1, 11, 12]
+    );
+    assert_eq!(stats.lines_read, 12);
+    assert_eq!(stats.lines_evaluated, 3);
+    assert_eq!(stats.lines_rejected, 9);
+    assert!(stats.balanced());
+    let json = stats.to_json(&rules);
+    assert_eq!(json["rejected"]["empty_line"], 2);
+    assert_eq!(json["rejected"]["not_an_object"], 2);
+    assert_eq!(json["rejected"]["unknown_schema"], 2, "{json}");
+    assert_eq!(json["rejected"]["json_truncated"], 1);
+    assert_eq!(json["rejected"]["json_unexpected_byte"], 1);
+    assert_eq!(json["rejected"]["json_bad_escape"], 1);
+}
+
+#[test]
+fn over_long_lines_are_rejected_without_losing_the_next() {
+    let rules = compile(CHILD_OF_W3WP);
+    let good = proc_flat(r"C:\w3wp.exe", "x", "");
+    let long = format!("{{\"pad\":\"{}\"}}", "x".repeat(5000));
+    let input = format!("{good}\n{long}\n{good}\n");
+    let config = ScanConfig {
+        max_line: 1000,
+        ..ScanConfig::default()
+    };
+    let mut scanner = Scanner::new(rules, config);
+    let mut alerts = Vec::new();
+    scanner.begin_source("long.ndjson");
+    for piece in input.as_bytes().chunks(100) {
+        scanner.feed(piece, &mut alerts);
+    }
+    scanner.finish(&mut alerts);
+    assert_eq!(
+        alerts
+            .iter()
+            .map(|a| a.events[0].source.line)
+            .collect::<Vec<_>>(),
+        [1, 3]
+    );
+    assert_eq!(
+        scanner.stats().to_json(scanner.rules())["rejected"]["line_too_long"],
+        1
+    );
+}
+
+#[test]
+fn alert_json_has_the_documented_shape() {
+    let rules = compile(FILE_THEN_SHELL);
+    let (alerts, _) = scan(
+        &rules,
+        &[
+            drop_event("web01", "2026-11-20T10:00:00Z"),
+            shell_event("web01", "2026-11-20T10:20:00Z"),
+        ]
+        .join("\n"),
+    );
+    let json: serde_json::Value = serde_json::from_str(&alerts[0].to_json()).unwrap();
+    assert_eq!(json["rule"]["name"], "drop_then_shell");
+    assert_eq!(json["rule"]["level"], "critical");
+    assert_eq!(json["host"], "web01");
+    assert_eq!(json["@timestamp"], "2026-11-20T10:20:00Z");
+    assert_eq!(json["group_by"]["Computer"], "web01");
+    let events = json["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["source"]["file"], "input.ndjson");
+    assert_eq!(events[0]["source"]["line"], 1);
+    assert_eq!(events[0]["file_path"], r"C:\inetpub\wwwroot\s.aspx");
+    assert_eq!(events[1]["process"]["name"], "cmd.exe");
+    assert_eq!(
+        events[1]["parent"]["path"],
+        r"C:\Windows\System32\inetsrv\w3wp.exe"
+    );
+    assert_eq!(events[1]["event_id"], 1);
+    assert_eq!(events[1]["schema"], "flat");
+    assert_eq!(events[1]["kind"], "process_start");
+}

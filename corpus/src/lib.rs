@@ -1,0 +1,56 @@
+//! # tripline-corpus
+//!
+//! Sample telemetry for tests, benchmarks and the README's first command.
+//!
+//! Today it holds the hand-written fixtures under `corpus/fixtures/` (one file per event
+//! schema, with web-exploitation stories among benign activity, and the alerts they must
+//! raise in `corpus/expected-alerts.tsv`). The deterministic fleet generator with ground truth
+//! will live here too.
+
+use std::path::PathBuf;
+
+/// The directory of the checked-in fixtures.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// One expected alert of the fixtures: the file, the line of the event that completes
+/// the match, and the rule's name.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExpectedAlert {
+    pub file: String,
+    pub line: u64,
+    pub rule: String,
+}
+
+/// Reads `expected-alerts.tsv` (header `file<TAB>line<TAB>rule`), sorted.
+pub fn expected_alerts() -> std::io::Result<Vec<ExpectedAlert>> {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-alerts.tsv"),
+    )?;
+    let mut rows = Vec::new();
+    for (i, row) in text.lines().enumerate().skip(1) {
+        if row.trim().is_empty() {
+            continue;
+        }
+        let bad = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("expected-alerts.tsv:{}: malformed row", i + 1),
+            )
+        };
+        let mut cols = row.split('\t');
+        let (Some(file), Some(line), Some(rule), None) =
+            (cols.next(), cols.next(), cols.next(), cols.next())
+        else {
+            return Err(bad());
+        };
+        rows.push(ExpectedAlert {
+            file: file.to_owned(),
+            line: line.parse().map_err(|_| bad())?,
+            rule: rule.to_owned(),
+        });
+    }
+    rows.sort();
+    Ok(rows)
+}

@@ -1,0 +1,126 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Tripline: detection engine for endpoint telemetry and web logs, with Sigma rules.
+#[derive(Debug, Parser)]
+#[command(name = "tripline", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan telemetry (files, directories, `-` for stdin; .gz/.zst detected by content).
+    Scan(ScanArgs),
+    /// Work with rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// Which rules to load.
+#[derive(Debug, Args, Clone)]
+pub struct RuleSource {
+    /// Sigma rule file or directory (repeatable). Replaces the built-in pack.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Also load the built-in pack when --rules is given.
+    #[arg(long)]
+    pub builtin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub rules: RuleSource,
+    /// Alert format [default: table on a terminal, ndjson otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write alerts to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print scan statistics to stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Write scan statistics as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub stats_json: Option<PathBuf>,
+    /// Write every rejected line (file:line: reason: first bytes) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// No progress, no per-line reject reports on stderr (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Reject lines longer than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = tripline_ingest::DEFAULT_MAX_LINE)]
+    pub max_line: usize,
+    /// How late (in event time) an event may arrive and still be correlated exactly,
+    /// e.g. 90s, 15m, 1h, 2d.
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub max_lateness: i64,
+    /// Inputs: files, directories (recursive, sorted), `-` for stdin. Default: stdin.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Ndjson,
+    Table,
+    Csv,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the loaded rules.
+    List {
+        #[command(flatten)]
+        rules: RuleSource,
+    },
+}
+
+/// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.
+pub fn parse_duration(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 90s, 15m, 1h or 2d"))?;
+    let seconds = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use s, m, h or d)"
+            ));
+        }
+    };
+    number
+        .checked_mul(seconds)
+        .and_then(|s| s.checked_mul(1_000_000_000))
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Ok(90_000_000_000));
+        assert_eq!(parse_duration("15m"), Ok(900_000_000_000));
+        assert_eq!(parse_duration("1h"), Ok(3_600_000_000_000));
+        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("99999999999999d").is_err());
+    }
+}

@@ -1,0 +1,222 @@
+//! `tripline scan`: reads the inputs in large chunks, feeds the engine's scanner, writes
+//! alerts as they come, and reports what could not be read.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use tripline_engine::{
+    Alert, CorrelationLimits, Rejected, RuleSet, RuleSetBuilder, ScanConfig, Scanner, Sink,
+};
+use tripline_ingest::source::{self, InputSpec, Location, OpenOptions};
+
+use crate::args::{Format, RuleSource, ScanArgs};
+use crate::output::AlertWriter;
+use crate::progress::{Progress, Snapshot};
+use crate::report::{RejectReporter, stats_text};
+use crate::{EXIT_INPUT_ERRORS, EXIT_OK};
+
+/// Bytes read from an input at a time.
+const CHUNK: usize = 4 << 20;
+/// Rule compilation failures shown on stderr by `scan` (all of them with `rules list`).
+const RULE_ERRORS_SHOWN: usize = 5;
+
+/// Loads the rule set the arguments ask for. Rules that fail to compile are reported on
+/// stderr (unless `quiet`) and left out; no usable rule at all is an error.
+pub fn load_rules(source: &RuleSource, quiet: bool) -> Result<(RuleSet, usize)> {
+    let mut builder = RuleSetBuilder::new();
+    if source.rules.is_empty() || source.builtin {
+        builder.add_builtin();
+    }
+    for path in &source.rules {
+        builder.add_path(path);
+    }
+    let (rules, errors) = builder.build();
+    if !quiet {
+        for e in errors.iter().take(RULE_ERRORS_SHOWN) {
+            eprintln!("tripline: warning: rule not loaded: {e}");
+        }
+        if errors.len() > RULE_ERRORS_SHOWN {
+            eprintln!(
+                "tripline: warning: ... and {} more rules not loaded",
+                errors.len() - RULE_ERRORS_SHOWN
+            );
+        }
+    }
+    if rules.rules().is_empty() {
+        bail!("no usable rules were loaded ({} failed)", errors.len());
+    }
+    Ok((rules, errors.len()))
+}
+
+struct CliSink {
+    writer: AlertWriter,
+    rejects: RejectReporter,
+    /// The first error writing alerts; a closed pipe ends the scan quietly.
+    write_error: Option<io::Error>,
+}
+
+impl Sink for CliSink {
+    fn alert(&mut self, alert: Alert) {
+        if self.write_error.is_none()
+            && let Err(e) = self.writer.write(&alert)
+        {
+            self.write_error = Some(e);
+        }
+    }
+
+    fn reject(&mut self, rejected: &Rejected<'_>) {
+        self.rejects.report(rejected);
+    }
+}
+
+pub fn run(args: ScanArgs) -> Result<u8> {
+    let started = Instant::now();
+    let (rules, _) = load_rules(&args.rules, args.quiet)?;
+    let rules = Arc::new(rules);
+
+    let stdout_is_terminal = io::stdout().is_terminal();
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout())),
+    };
+    let format = args
+        .format
+        .unwrap_or(if args.output.is_none() && stdout_is_terminal {
+            Format::Table
+        } else {
+            Format::Ndjson
+        });
+    let rejects_file: Option<Box<dyn Write>> = match &args.rejects {
+        Some(path) => Some(Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ))),
+        None => None,
+    };
+    let mut sink = CliSink {
+        writer: AlertWriter::new(format, out),
+        rejects: RejectReporter::new(args.quiet, rejects_file),
+        write_error: None,
+    };
+
+    let specs: Vec<InputSpec> = if args.inputs.is_empty() {
+        vec![InputSpec::Stdin]
+    } else {
+        args.inputs.iter().map(|a| InputSpec::from_arg(a)).collect()
+    };
+    let (inputs, listing_errors) = source::expand(&specs);
+    let mut input_errors = listing_errors.len();
+    for e in &listing_errors {
+        eprintln!("tripline: {e}");
+    }
+    let total_bytes = inputs
+        .iter()
+        .map(|i| match i.location {
+            Location::File(_) => i.size,
+            Location::Stdin => None,
+        })
+        .sum::<Option<u64>>();
+    let mut progress = Progress::new(args.quiet, total_bytes, inputs.len());
+
+    let config = ScanConfig {
+        max_line: args.max_line,
+        correlation: CorrelationLimits {
+            max_lateness: args.max_lateness,
+            ..CorrelationLimits::default()
+        },
+    };
+    let mut scanner = Scanner::new(rules.clone(), config);
+    let mut buffer = vec![0u8; CHUNK];
+    'inputs: for (done, input) in inputs.iter().enumerate() {
+        let mut reader = match source::open(
+            input,
+            OpenOptions {
+                max_decompressed_bytes: None,
+            },
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                input_errors += 1;
+                eprintln!("tripline: {e}");
+                continue;
+            }
+        };
+        scanner.begin_source(input.name.clone());
+        let mut read = 0u64;
+        loop {
+            match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => {
+                    read += n as u64;
+                    scanner.feed(&buffer[..n], &mut sink);
+                    // Alerts go out as soon as they are known, also when reading a pipe.
+                    if sink.write_error.is_none()
+                        && let Err(e) = sink.writer.flush()
+                    {
+                        sink.write_error = Some(e);
+                    }
+                    if sink.write_error.is_some() {
+                        break 'inputs;
+                    }
+                    progress.update(&Snapshot {
+                        bytes_done: scanner.stats().bytes_read,
+                        files_done: done,
+                        lines: scanner.stats().lines_read,
+                        alerts: scanner.stats().alerts(),
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    input_errors += 1;
+                    eprintln!(
+                        "tripline: {}: read failed after {read} bytes: {e}",
+                        input.name
+                    );
+                    break;
+                }
+            }
+        }
+        scanner.end_source(&mut sink);
+    }
+    scanner.finish(&mut sink);
+    progress.finish();
+    if sink.write_error.is_none()
+        && let Err(e) = sink.writer.flush()
+    {
+        sink.write_error = Some(e);
+    }
+    let stats = scanner.stats().clone();
+    sink.rejects.finish(&stats);
+    if let Some(e) = sink.rejects.file_error.take() {
+        eprintln!("tripline: cannot write the rejects file: {e}");
+    }
+    let elapsed = started.elapsed();
+    if args.stats {
+        eprint!("{}", stats_text(&stats, &rules, elapsed, input_errors));
+    }
+    if let Some(path) = &args.stats_json {
+        let mut json = stats.to_json(&rules);
+        let secs = elapsed.as_secs_f64();
+        json["input_errors"] = input_errors.into();
+        json["elapsed_seconds"] = secs.into();
+        json["bytes_per_second"] = (stats.bytes_read as f64 / secs.max(1e-9)).round().into();
+        json["lines_per_second"] = (stats.lines_read as f64 / secs.max(1e-9)).round().into();
+        let text = serde_json::to_string_pretty(&json)? + "\n";
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    match sink.write_error {
+        // `tripline scan | head`: the reader is gone, which is not an error of ours.
+        Some(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(EXIT_OK),
+        Some(e) => bail!("cannot write alerts: {e}"),
+        None => {}
+    }
+    Ok(if input_errors > 0 {
+        EXIT_INPUT_ERRORS
+    } else {
+        EXIT_OK
+    })
+}

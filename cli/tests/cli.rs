@@ -1,0 +1,428 @@
+//! The `tripline` binary end to end: the fixtures against their expected alerts, the real
+//! public event logs, compressed and piped input, output formats, statistics, rejects,
+//! exit codes and a closed stdout.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+use tripline_corpus::{ExpectedAlert, expected_alerts, fixtures_dir};
+
+fn tripline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tripline"))
+}
+
+fn run(args: &[&str]) -> Output {
+    tripline().args(args).output().expect("tripline runs")
+}
+
+fn alerts(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is one JSON alert"))
+        .collect()
+}
+
+/// (file name, line of the last event, rule name), sorted.
+fn triggers(alerts: &[Value]) -> Vec<ExpectedAlert> {
+    let mut rows: Vec<ExpectedAlert> = alerts
+        .iter()
+        .map(|a| {
+            let last = a["events"].as_array().unwrap().last().unwrap();
+            let file = last["source"]["file"].as_str().unwrap();
+            ExpectedAlert {
+                file: Path::new(file)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                line: last["source"]["line"].as_u64().unwrap(),
+                rule: a["rule"]["name"].as_str().unwrap().to_owned(),
+            }
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn fixtures() -> String {
+    fixtures_dir().display().to_string()
+}
+
+#[test]
+fn fixtures_raise_exactly_the_expected_alerts() {
+    let out = run(&["scan", &fixtures(), "--format", "ndjson"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "no rejects, no warnings: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(triggers(&alerts(&out.stdout)), expected_alerts().unwrap());
+}
+
+#[test]
+fn compressed_and_piped_inputs_give_the_same_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut plain = Vec::new();
+    for name in ["sysmon-evtx.jsonl", "ecs-defend.ndjson"] {
+        plain.push(std::fs::read(fixtures_dir().join(name)).unwrap());
+    }
+    // gzip under a misleading name, zstd under no extension: detected by content.
+    let gz = dir.path().join("sysmon-evtx.jsonl");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&plain[0]).unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    let zst = dir.path().join("ecs-defend.ndjson");
+    std::fs::write(&zst, zstd::encode_all(&plain[1][..], 3).unwrap()).unwrap();
+
+    let direct = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        &fixtures_dir()
+            .join("sysmon-evtx.jsonl")
+            .display()
+            .to_string(),
+        &fixtures_dir()
+            .join("ecs-defend.ndjson")
+            .display()
+            .to_string(),
+    ]);
+    let compressed = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        &gz.display().to_string(),
+        &zst.display().to_string(),
+    ]);
+    assert_eq!(compressed.status.code(), Some(0));
+    assert!(!alerts(&direct.stdout).is_empty());
+    assert_eq!(
+        triggers(&alerts(&compressed.stdout)),
+        triggers(&alerts(&direct.stdout))
+    );
+
+    let mut child = tripline()
+        .args(["scan", "--format", "ndjson", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&plain[0]).unwrap();
+    let piped = child.wait_with_output().unwrap();
+    let piped_alerts = alerts(&piped.stdout);
+    assert_eq!(piped_alerts[0]["events"][0]["source"]["file"], "-");
+    let expected_from_file = alerts(
+        &run(&[
+            "scan",
+            "--format",
+            "ndjson",
+            &fixtures_dir()
+                .join("sysmon-evtx.jsonl")
+                .display()
+                .to_string(),
+        ])
+        .stdout,
+    );
+    let lines = |a: &[Value]| {
+        a.iter()
+            .map(|x| x["events"][0]["source"]["line"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(lines(&piped_alerts), lines(&expected_from_file));
+}
+
+#[test]
+fn unreadable_inputs_are_reported_and_the_others_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.gz");
+    // A gzip header followed by garbage: opens, then fails to decompress.
+    std::fs::write(&broken, [0x1f, 0x8b, 0x08, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9]).unwrap();
+    let out = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "/no/such/file.json",
+        &broken.display().to_string(),
+        &fixtures_dir()
+            .join("winlogbeat.ndjson")
+            .display()
+            .to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "input errors give exit status 1"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/no/such/file.json"), "{stderr}");
+    assert!(stderr.contains("broken.gz"), "{stderr}");
+    assert!(
+        !alerts(&out.stdout).is_empty(),
+        "the good input was still scanned"
+    );
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    assert_eq!(run(&["scan", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    let out = run(&["scan", "--rules", "/no/such/rules", &fixtures()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no usable rules"));
+}
+
+#[test]
+fn user_rules_replace_the_pack_and_builtin_adds_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = dir.path().join("whoami.yml");
+    std::fs::write(&rule, "title: Whoami\nname: any_whoami\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\nlevel: low\n").unwrap();
+    let rule = rule.display().to_string();
+    let mine = alerts(&run(&["scan", "--format", "ndjson", "--rules", &rule, &fixtures()]).stdout);
+    assert!(!mine.is_empty());
+    assert!(mine.iter().all(|a| a["rule"]["name"] == "any_whoami"));
+    let both = alerts(
+        &run(&[
+            "scan",
+            "--format",
+            "ndjson",
+            "--rules",
+            &rule,
+            "--builtin",
+            &fixtures(),
+        ])
+        .stdout,
+    );
+    assert_eq!(both.len(), mine.len() + expected_alerts().unwrap().len());
+    let listed = String::from_utf8_lossy(&run(&["rules", "list"]).stdout).into_owned();
+    for name in [
+        "web_server_suspicious_child",
+        "exchange_worker_suspicious_child",
+        "web_root_file_then_shell",
+    ] {
+        assert!(listed.contains(name), "{listed}");
+    }
+}
+
+#[test]
+fn stats_account_for_every_line_and_rejects_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mixed.ndjson");
+    let good = std::fs::read_to_string(fixtures_dir().join("flat-windows.json")).unwrap();
+    let mut text = String::from("{\"cut\":\n\n[1,2]\n\u{0}\u{0}\n");
+    text.push_str(&good);
+    text.push_str("{\"no\":\"schema\"}");
+    std::fs::write(&input, &text).unwrap();
+    let stats_path = dir.path().join("stats.json");
+    let rejects_path = dir.path().join("rejects.txt");
+    let out = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "--stats",
+        "--stats-json",
+        &stats_path.display().to_string(),
+        "--rejects",
+        &rejects_path.display().to_string(),
+        &input.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_path).unwrap()).unwrap();
+    let lines = &stats["lines"];
+    let read = lines["read"].as_u64().unwrap();
+    assert_eq!(read, text.lines().count() as u64);
+    assert_eq!(
+        read,
+        lines["skipped_by_prefilter"].as_u64().unwrap()
+            + lines["evaluated"].as_u64().unwrap()
+            + lines["rejected"].as_u64().unwrap()
+    );
+    assert_eq!(lines["rejected"], 5);
+    assert_eq!(stats["rejected"]["json_truncated"], 1);
+    assert_eq!(stats["rejected"]["unknown_schema"], 1);
+    assert!(stats["elapsed_seconds"].as_f64().is_some());
+    let rejects = std::fs::read_to_string(&rejects_path).unwrap();
+    assert_eq!(rejects.lines().count(), 5);
+    assert!(
+        rejects.contains("mixed.ndjson:1: json_truncated: {\"cut\":"),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains("mixed.ndjson:4: json_unexpected_byte: \\x00\\x00"),
+        "{rejects}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("mixed.ndjson:1: malformed JSON: truncated"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("= 0 skipped by prefilter +"), "{stderr}");
+}
+
+#[test]
+fn table_and_csv_formats() {
+    let table = String::from_utf8(run(&["scan", "--format", "table", &fixtures()]).stdout).unwrap();
+    assert!(table.starts_with("TIME"));
+    assert!(table.contains("Shell Spawned"));
+    let csv = String::from_utf8(run(&["scan", "--format", "csv", &fixtures()]).stdout).unwrap();
+    let mut rows = csv.lines();
+    assert!(
+        rows.next()
+            .unwrap()
+            .starts_with("timestamp,level,rule_name,rule_id,title")
+    );
+    assert_eq!(rows.count(), expected_alerts().unwrap().len());
+}
+
+#[test]
+fn a_closed_stdout_ends_the_scan_quietly() {
+    let mut child = tripline()
+        .args([
+            "scan",
+            "--format",
+            "ndjson",
+            &fixtures(),
+            &fixtures(),
+            &fixtures(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+fn shared_events() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/events")
+}
+
+/// Scanning all the public event logs: no panic, balanced statistics, and the known
+/// web-server exploitation cases raise the expected alerts.
+#[test]
+fn real_event_logs_raise_the_known_web_server_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let stats_path = dir.path().join("stats.json");
+    let out = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "--quiet",
+        "--stats-json",
+        &stats_path.display().to_string(),
+        &shared_events().display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats_path).unwrap()).unwrap();
+    let lines = &stats["lines"];
+    assert_eq!(lines["evaluated"], 36_098);
+    assert_eq!(
+        lines["read"].as_u64().unwrap(),
+        lines["evaluated"].as_u64().unwrap() + lines["rejected"].as_u64().unwrap()
+    );
+
+    let alerts = alerts(&out.stdout);
+    let mut by_rule: BTreeMap<String, Vec<(String, Vec<u64>)>> = BTreeMap::new();
+    for a in &alerts {
+        let events = a["events"].as_array().unwrap();
+        let file = events[0]["source"]["file"].as_str().unwrap();
+        let file = Path::new(file)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let lines = events
+            .iter()
+            .map(|e| e["source"]["line"].as_u64().unwrap())
+            .collect();
+        by_rule
+            .entry(a["rule"]["name"].as_str().unwrap().to_owned())
+            .or_default()
+            .push((file, lines));
+    }
+    let has = |rule: &str, file: &str, lines: &[u64]| {
+        by_rule
+            .get(rule)
+            .is_some_and(|v| v.iter().any(|(f, l)| f.starts_with(file) && l == lines))
+    };
+    let proxylogon = "proxylogon_ssrf_rce_poc";
+    // ProxyLogon: w3wp -> cmd /c whoami, twice, in Sysmon 1 (4050, 4062) and 4688 (4966, 4967).
+    for line in [4050, 4062, 4966, 4967] {
+        assert!(
+            has("web_server_suspicious_child", proxylogon, &[line]),
+            "{by_rule:#?}"
+        );
+        // The drop of ohyeah.aspx under FrontEnd\HttpProxy\owa\auth (3733) precedes each.
+        assert!(
+            has("web_root_file_then_shell", proxylogon, &[3733, line]),
+            "{by_rule:#?}"
+        );
+    }
+    // The OWA app pool is visible in Sysmon's ParentCommandLine only (4688 has none).
+    assert!(has("exchange_worker_suspicious_child", proxylogon, &[4050]));
+    assert!(has("exchange_worker_suspicious_child", proxylogon, &[4062]));
+    // IIS web shells in EVTX-ATTACK-SAMPLES.
+    assert!(has(
+        "web_server_suspicious_child",
+        "LM_typical_IIS_webshell_sysmon_1_10_traces",
+        &[1]
+    ));
+    assert!(has(
+        "web_server_suspicious_child",
+        "discovery_sysmon_1_iis_pwd_and_config_discovery_appcmd",
+        &[1]
+    ));
+    // Log4Shell on Tomcat: tomcat9 -> powershell in 4688 (flat) and Sysmon 1 (Sentinel).
+    assert!(has(
+        "web_server_suspicious_child",
+        "securityauditing_log4shell",
+        &[17]
+    ));
+    assert!(has(
+        "web_server_suspicious_child",
+        "sysmon_log4shell",
+        &[28]
+    ));
+    // The whole picture, pinned: a change in matching shows up here.
+    let counts: BTreeMap<&str, usize> =
+        by_rule.iter().map(|(r, v)| (r.as_str(), v.len())).collect();
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("exchange_worker_suspicious_child", 2),
+            ("web_root_file_then_shell", 4),
+            ("web_server_suspicious_child", 14),
+        ])
+    );
+}

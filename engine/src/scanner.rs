@@ -196,6 +196,9 @@ impl LineScanner {
             }
         };
         stats.lines_evaluated += 1;
+        if std::str::from_utf8(line.bytes).is_err() {
+            stats.lines_with_invalid_utf8 += 1;
+        }
         stats.events[event.schema() as usize][event.kind() as usize] += 1;
         evaluator.begin_event(rules.predicates.len());
         let mut record: Option<Arc<EventRecord>> = None;

@@ -16,6 +16,8 @@ pub struct ScanStats {
     pub lines_skipped_by_prefilter: u64,
     pub lines_evaluated: u64,
     pub lines_rejected: u64,
+    /// Evaluated lines that are not valid UTF-8 (their bytes were matched as they are).
+    pub lines_with_invalid_utf8: u64,
     /// Events by schema, then kind (indexed by `Schema as usize`, `EventKind as usize`).
     pub events: [[u64; EventKind::ALL.len()]; Schema::ALL.len()],
     /// Rejected lines by reason (indexed by [`Reject::index`]).
@@ -64,6 +66,7 @@ impl ScanStats {
         self.lines_skipped_by_prefilter += other.lines_skipped_by_prefilter;
         self.lines_evaluated += other.lines_evaluated;
         self.lines_rejected += other.lines_rejected;
+        self.lines_with_invalid_utf8 += other.lines_with_invalid_utf8;
         for (mine, theirs) in self.events.iter_mut().zip(&other.events) {
             for (a, b) in mine.iter_mut().zip(theirs) {
                 *a += b;
@@ -123,6 +126,7 @@ impl ScanStats {
                 "skipped_by_prefilter": self.lines_skipped_by_prefilter,
                 "evaluated": self.lines_evaluated,
                 "rejected": self.lines_rejected,
+                "evaluated_with_invalid_utf8": self.lines_with_invalid_utf8,
             },
             "events": events,
             "rejected": rejected,

@@ -185,6 +185,39 @@ level: low
 }
 
 #[test]
+fn webserver_rules_read_ecs_web_access_events() {
+    let rules = compile(
+        r#"
+title: SQL injection
+name: sqli
+logsource: {category: webserver}
+detection:
+  sel:
+    cs-uri-query|contains: 'union select'
+    sc-status: 200
+  condition: sel
+level: high
+"#,
+    );
+    let access = |query: &str, status: u16| {
+        serde_json::json!({"@timestamp": "2026-11-20T10:00:00Z",
+            "event": {"category": ["web"], "type": ["access"], "dataset": "nginx.access"},
+            "host": {"name": "web01"}, "source": {"ip": "203.0.113.9"},
+            "url": {"path": "/item", "query": query},
+            "http": {"request": {"method": "GET"}, "response": {"status_code": status}}})
+        .to_string()
+    };
+    let input = [
+        access("id=1 UNION SELECT password FROM users", 200),
+        access("id=1 UNION SELECT password FROM users", 404),
+        access("id=1", 200),
+        proc_flat("p", "x", "union select"),
+    ]
+    .join("\n");
+    assert_eq!(lines_matching(&rules, &input), [1]);
+}
+
+#[test]
 fn unsupported_constructs_are_reported_not_dropped() {
     let mut builder = RuleSetBuilder::new();
     builder.add_sigma_yaml(
@@ -530,6 +563,7 @@ fn bad_lines_are_counted_and_never_stop_the_scan() {
     assert_eq!(stats.lines_read, 12);
     assert_eq!(stats.lines_evaluated, 3);
     assert_eq!(stats.lines_rejected, 9);
+    assert_eq!(stats.lines_with_invalid_utf8, 1);
     assert!(stats.balanced());
     let json = stats.to_json(&rules);
     assert_eq!(json["rejected"]["empty_line"], 2);

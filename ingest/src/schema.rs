@@ -83,16 +83,19 @@ pub enum EventKind {
     ProcessEnd,
     FileCreate,
     Network,
+    /// A request served by a web server (an access-log entry).
+    WebRequest,
     #[default]
     Other,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::ProcessStart,
         EventKind::ProcessEnd,
         EventKind::FileCreate,
         EventKind::Network,
+        EventKind::WebRequest,
         EventKind::Other,
     ];
 
@@ -102,6 +105,7 @@ impl EventKind {
             EventKind::ProcessEnd => "process_end",
             EventKind::FileCreate => "file_create",
             EventKind::Network => "network",
+            EventKind::WebRequest => "web_request",
             EventKind::Other => "other",
         }
     }
@@ -229,6 +233,10 @@ fn classify_ecs(k: &KindInputs<'_>) -> EventKind {
     }
     if category("network") && (event_type("start") || event_type("connection")) {
         return EventKind::Network;
+    }
+    // Filebeat's nginx/apache/iis modules and Elastic Agent web integrations.
+    if category("web") {
+        return EventKind::WebRequest;
     }
     EventKind::Other
 }

@@ -28,6 +28,7 @@ const CATEGORIES: &[(&str, EventKind)] = &[
     ("process_termination", EventKind::ProcessEnd),
     ("file_event", EventKind::FileCreate),
     ("network_connection", EventKind::Network),
+    ("webserver", EventKind::WebRequest),
 ];
 
 /// Windows services and their event channels.

@@ -61,7 +61,7 @@ fn end_to_end(c: &mut Criterion) {
     let scan = |bytes: &[u8]| {
         let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
         let mut alerts: Vec<Alert> = Vec::new();
-        scanner.begin_source("bench");
+        scanner.begin_source("bench", &mut alerts);
         for chunk in bytes.chunks(4 << 20) {
             scanner.feed(chunk, &mut alerts);
         }

@@ -68,6 +68,11 @@ impl Progress {
         let _ = err.flush();
     }
 
+    /// Stops estimating the time left (an input turned out to be compressed).
+    pub fn forget_total(&mut self) {
+        self.total_bytes = None;
+    }
+
     /// Clears the status line.
     pub fn finish(&mut self) {
         if self.enabled && self.last_draw.is_some() {

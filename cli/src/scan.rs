@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use tripline_engine::{
     Alert, CorrelationLimits, Rejected, RuleSet, RuleSetBuilder, ScanConfig, Scanner, Sink,
 };
-use tripline_ingest::source::{self, InputSpec, Location, OpenOptions};
+use tripline_ingest::source::{self, Compression, InputSpec, Location, OpenOptions};
 
 use crate::args::{Format, RuleSource, ScanArgs};
 use crate::output::AlertWriter;
@@ -132,20 +132,24 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let mut scanner = Scanner::new(rules.clone(), config);
     let mut buffer = vec![0u8; CHUNK];
     'inputs: for (done, input) in inputs.iter().enumerate() {
-        let mut reader = match source::open(
-            input,
-            OpenOptions {
-                max_decompressed_bytes: None,
-            },
-        ) {
-            Ok(r) => r,
+        let options = OpenOptions {
+            max_decompressed_bytes: None,
+        };
+        let mut reader = match source::open_detected(input, options) {
+            Ok(opened) => {
+                if opened.compression != Compression::None {
+                    // Sizes on disk no longer say how much is left to read.
+                    progress.forget_total();
+                }
+                opened.reader
+            }
             Err(e) => {
                 input_errors += 1;
                 eprintln!("tripline: {e}");
                 continue;
             }
         };
-        scanner.begin_source(input.name.clone());
+        scanner.begin_source(input.name.clone(), &mut sink);
         let mut read = 0u64;
         loop {
             match reader.read(&mut buffer) {
@@ -180,7 +184,6 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 }
             }
         }
-        scanner.end_source(&mut sink);
     }
     scanner.finish(&mut sink);
     progress.finish();

@@ -170,7 +170,7 @@ fn run_one(
     }
     let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
     let mut alerts: Vec<Alert> = Vec::new();
-    scanner.begin_source(format!("example:{}", outcome.example));
+    scanner.begin_source(format!("example:{}", outcome.example), &mut alerts);
     scanner.feed(&input, &mut alerts);
     scanner.finish(&mut alerts);
     if scanner.stats().lines_rejected > 0 {

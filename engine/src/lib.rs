@@ -28,7 +28,7 @@
 //! assert!(errors.is_empty());
 //! let mut scanner = Scanner::new(Arc::new(rules), ScanConfig::default());
 //! let mut alerts: Vec<Alert> = Vec::new();
-//! scanner.begin_source("events.json");
+//! scanner.begin_source("events.json", &mut alerts);
 //! scanner.feed(br#"{"@timestamp":"2026-11-20T10:00:00Z","event":{"category":["process"],"type":["start"]},"host":{"name":"ws1"},"process":{"executable":"C:\\Windows\\System32\\WHOAMI.EXE"}}
 //! "#, &mut alerts);
 //! scanner.finish(&mut alerts);

@@ -69,7 +69,7 @@ impl Sink for Vec<Alert> {
 /// let rules = Arc::new(RuleSet::builtin());
 /// let mut scanner = Scanner::new(rules, ScanConfig::default());
 /// let mut alerts: Vec<Alert> = Vec::new();
-/// scanner.begin_source("stdin");
+/// scanner.begin_source("stdin", &mut alerts);
 /// // Bytes may arrive in any pieces; here a line is split in two.
 /// scanner.feed(br#"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"web01","@timestamp":"2026-11-20T10:00:00Z","#, &mut alerts);
 /// scanner.feed(br#""ParentImage":"C:\\Windows\\System32\\inetsrv\\w3wp.exe","Image":"C:\\Windows\\System32\\whoami.exe"}
@@ -115,8 +115,10 @@ impl Scanner {
     }
 
     /// Starts a new input named `name` (as alerts will show it); line numbers restart
-    /// at 1. A previous input's unterminated last line is scanned first.
-    pub fn begin_source(&mut self, name: impl Into<Arc<str>>) {
+    /// at 1. The previous input is ended first (its unterminated last line is scanned),
+    /// so its bytes can never run into the new input's first line.
+    pub fn begin_source(&mut self, name: impl Into<Arc<str>>, sink: &mut impl Sink) {
+        self.end_source(sink);
         self.lines.stats.inputs += 1;
         self.lines.source = name.into();
     }
@@ -128,7 +130,8 @@ impl Scanner {
         self.framer.push(bytes, |framed| lines.line(framed, sink));
     }
 
-    /// Ends the current input: scans its last line if it had no line terminator.
+    /// Ends the current input: scans its last line if it had no line terminator. Does
+    /// nothing when the input ended with a newline or was already ended.
     pub fn end_source(&mut self, sink: &mut impl Sink) {
         let lines = &mut self.lines;
         self.framer.finish(|framed| lines.line(framed, sink));

@@ -17,7 +17,7 @@ fn compile(yaml: &str) -> Arc<RuleSet> {
 fn scan_chunked(rules: &Arc<RuleSet>, input: &str, chunk: usize) -> (Vec<Alert>, ScanStats) {
     let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
     let mut alerts = Vec::new();
-    scanner.begin_source("input.ndjson");
+    scanner.begin_source("input.ndjson", &mut alerts);
     for piece in input.as_bytes().chunks(chunk.max(1)) {
         scanner.feed(piece, &mut alerts);
     }
@@ -467,7 +467,7 @@ fn a_punctuation_completes_waiting_sequences_before_the_end() {
     let rules = compile(FILE_THEN_SHELL);
     let mut scanner = Scanner::new(rules, ScanConfig::default());
     let mut alerts = Vec::new();
-    scanner.begin_source("live");
+    scanner.begin_source("live", &mut alerts);
     let input = format!(
         "{}\n{}\n",
         drop_event("web01", "2026-11-20T10:00:00Z"),
@@ -495,7 +495,7 @@ fn zero_lateness_completes_on_arrival() {
     config.correlation.max_lateness = 0;
     let mut scanner = Scanner::new(rules, config);
     let mut alerts = Vec::new();
-    scanner.begin_source("live");
+    scanner.begin_source("live", &mut alerts);
     let input = format!(
         "{}\n{}\n",
         drop_event("web01", "2026-11-20T10:00:00Z"),
@@ -549,7 +549,7 @@ fn bad_lines_are_counted_and_never_stop_the_scan() {
     with_invalid_utf8.extend_from_slice(b"\n{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":\"h\xff\",\"ParentImage\":\"C:\\\\w3wp.exe\"}\n");
     let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
     let mut alerts = Vec::new();
-    scanner.begin_source("bad.ndjson");
+    scanner.begin_source("bad.ndjson", &mut alerts);
     scanner.feed(&with_invalid_utf8, &mut alerts);
     scanner.finish(&mut alerts);
     let stats = scanner.stats();
@@ -575,6 +575,25 @@ fn bad_lines_are_counted_and_never_stop_the_scan() {
 }
 
 #[test]
+fn an_unterminated_last_line_stays_with_its_own_source() {
+    let rules = compile(CHILD_OF_W3WP);
+    let good = proc_flat(r"C:\w3wp.exe", "x", "");
+    let mut scanner = Scanner::new(rules, ScanConfig::default());
+    let mut alerts = Vec::new();
+    scanner.begin_source("a.ndjson", &mut alerts);
+    scanner.feed(format!("{good}\n{good}").as_bytes(), &mut alerts);
+    scanner.begin_source("b.ndjson", &mut alerts);
+    scanner.feed(format!("{good}\n").as_bytes(), &mut alerts);
+    scanner.finish(&mut alerts);
+    let sources: Vec<String> = alerts
+        .iter()
+        .map(|a| format!("{}:{}", a.events[0].source.file, a.events[0].source.line))
+        .collect();
+    assert_eq!(sources, ["a.ndjson:1", "a.ndjson:2", "b.ndjson:1"]);
+    assert_eq!(scanner.stats().lines_rejected, 0);
+}
+
+#[test]
 fn over_long_lines_are_rejected_without_losing_the_next() {
     let rules = compile(CHILD_OF_W3WP);
     let good = proc_flat(r"C:\w3wp.exe", "x", "");
@@ -586,7 +605,7 @@ fn over_long_lines_are_rejected_without_losing_the_next() {
     };
     let mut scanner = Scanner::new(rules, config);
     let mut alerts = Vec::new();
-    scanner.begin_source("long.ndjson");
+    scanner.begin_source("long.ndjson", &mut alerts);
     for piece in input.as_bytes().chunks(100) {
         scanner.feed(piece, &mut alerts);
     }

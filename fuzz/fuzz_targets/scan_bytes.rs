@@ -15,7 +15,7 @@ fn rules() -> Arc<RuleSet> {
 fuzz_target!(|data: &[u8]| {
     let mut scanner = Scanner::new(rules(), ScanConfig::default());
     let mut alerts: Vec<Alert> = Vec::new();
-    scanner.begin_source("fuzz");
+    scanner.begin_source("fuzz", &mut alerts);
     // Split the input at a data-derived point to exercise chunk boundaries.
     let cut = data.first().map_or(0, |b| *b as usize).min(data.len());
     scanner.feed(&data[..cut], &mut alerts);

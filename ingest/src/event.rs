@@ -329,7 +329,7 @@ fn sha256_from_hashes(hashes: &[u8]) -> Option<&[u8]> {
 }
 
 /// An event's normalised fields, owned: what alerts show of each contributing event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct EventSummary {
     #[serde(serialize_with = "serialize_key")]
     pub schema: Schema,

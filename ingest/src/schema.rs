@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// The shape of an event document.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Schema {
     /// `evtx_dump` JSON: `{"Event": {"System": {...}, "EventData": {...}}}`.
     Evtx,
@@ -12,7 +12,6 @@ pub enum Schema {
     Winlogbeat,
     /// Flat Windows JSON: `EventID`, `Channel`, event data at the top level (NXLog,
     /// OTRF, Azure Sentinel `SecurityEvent`/`WindowsEvent`).
-    #[default]
     Flat,
     /// Elastic Common Schema (Elastic Defend, Elastic Agent).
     Ecs,
@@ -77,7 +76,7 @@ impl fmt::Display for Schema {
 }
 
 /// What an event records, as far as routing rules is concerned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
     ProcessStart,
     ProcessEnd,
@@ -85,7 +84,6 @@ pub enum EventKind {
     Network,
     /// A request served by a web server (an access-log entry).
     WebRequest,
-    #[default]
     Other,
 }
 

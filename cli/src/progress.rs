@@ -19,7 +19,7 @@ pub struct Progress {
 pub struct Snapshot {
     pub bytes_done: u64,
     pub files_done: usize,
-    pub lines: u64,
+    pub events: u64,
     pub alerts: u64,
 }
 
@@ -47,11 +47,11 @@ impl Progress {
         self.last_draw = Some(now);
         let secs = (now - self.started).as_secs_f64().max(1e-3);
         let mut line = format!(
-            "{} read, files {}/{}, {:.0} lines/s, {} alerts",
+            "{} read, files {}/{}, {:.0} events/s, {} alerts",
             bytes(s.bytes_done),
             s.files_done,
             self.files_total,
-            s.lines as f64 / secs,
+            s.events as f64 / secs,
             s.alerts
         );
         if let Some(total) = self.total_bytes.filter(|t| *t > 0 && s.bytes_done > 0) {

@@ -169,7 +169,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                     progress.update(&Snapshot {
                         bytes_done: scanner.stats().bytes_read,
                         files_done: done,
-                        lines: scanner.stats().lines_read,
+                        events: scanner.stats().lines_evaluated,
                         alerts: scanner.stats().alerts(),
                     });
                 }

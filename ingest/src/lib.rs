@@ -34,6 +34,7 @@
 //! assert_eq!(kinds, vec![Ok(EventKind::ProcessStart), Err("json_unexpected_byte")]);
 //! ```
 
+mod decompress;
 pub mod event;
 pub mod fieldmap;
 pub mod framing;

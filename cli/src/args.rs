@@ -80,6 +80,13 @@ pub enum RulesCommand {
         #[command(flatten)]
         rules: RuleSource,
     },
+    /// Compile rules and list every one that cannot run, with the construct and why.
+    /// Exits 1 when any rule fails.
+    Check {
+        /// Sigma rule files or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
 }
 
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.

@@ -1,7 +1,7 @@
 //! `tripline rules ...`: inspecting rule sets.
 
 use anyhow::Result;
-use tripline_engine::{RuleId, RuleKind};
+use tripline_engine::{RuleId, RuleKind, RuleSetBuilder};
 
 use crate::args::RulesCommand;
 use crate::scan::load_rules;
@@ -35,6 +35,24 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 failures
             );
             Ok(crate::EXIT_OK)
+        }
+        RulesCommand::Check { paths } => {
+            let mut builder = RuleSetBuilder::new();
+            for path in &paths {
+                builder.add_path(path);
+            }
+            let (rules, errors) = builder.build();
+            for e in &errors {
+                println!("{e}");
+            }
+            let compiled = rules.rules().len();
+            let total = compiled + errors.len();
+            println!(
+                "{total} rules: {compiled} compiled, {} failed ({:.2}% compiled)",
+                errors.len(),
+                100.0 * compiled as f64 / total.max(1) as f64
+            );
+            Ok(if errors.is_empty() { crate::EXIT_OK } else { crate::EXIT_INPUT_ERRORS })
         }
     }
 }

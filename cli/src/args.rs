@@ -30,6 +30,21 @@ pub struct RuleSource {
     /// Also load the built-in pack when --rules is given.
     #[arg(long)]
     pub builtin: bool,
+    #[command(flatten)]
+    pub config: RuleConfig,
+}
+
+/// How rules are compiled.
+#[derive(Debug, Args, Clone)]
+pub struct RuleConfig {
+    /// A field map (YAML, the format of ingest/mappings/fields.yml) laid over the built-in
+    /// one: how rule field names resolve in each event schema.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Values for `expand` placeholders: a YAML map from placeholder name (without `%`)
+    /// to a list of values.
+    #[arg(long, value_name = "FILE")]
+    pub placeholders: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +98,8 @@ pub enum RulesCommand {
     /// Compile rules and list every one that cannot run, with the construct and why.
     /// Exits 1 when any rule fails.
     Check {
+        #[command(flatten)]
+        config: RuleConfig,
         /// Sigma rule files or directories.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,

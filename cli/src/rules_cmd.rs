@@ -1,10 +1,10 @@
 //! `tripline rules ...`: inspecting rule sets.
 
 use anyhow::Result;
-use tripline_engine::{RuleId, RuleKind, RuleSetBuilder};
+use tripline_engine::{RuleId, RuleKind};
 
 use crate::args::RulesCommand;
-use crate::scan::load_rules;
+use crate::scan::{load_rules, rule_builder};
 
 pub fn run(command: RulesCommand) -> Result<u8> {
     match command {
@@ -36,8 +36,8 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             );
             Ok(crate::EXIT_OK)
         }
-        RulesCommand::Check { paths } => {
-            let mut builder = RuleSetBuilder::new();
+        RulesCommand::Check { config, paths } => {
+            let mut builder = rule_builder(&config)?;
             for path in &paths {
                 builder.add_path(path);
             }
@@ -52,7 +52,11 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 errors.len(),
                 100.0 * compiled as f64 / total.max(1) as f64
             );
-            Ok(if errors.is_empty() { crate::EXIT_OK } else { crate::EXIT_INPUT_ERRORS })
+            Ok(if errors.is_empty() {
+                crate::EXIT_OK
+            } else {
+                crate::EXIT_INPUT_ERRORS
+            })
         }
     }
 }

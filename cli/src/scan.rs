@@ -8,11 +8,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use tripline_engine::{
-    Alert, CorrelationLimits, Rejected, RuleSet, RuleSetBuilder, ScanConfig, Scanner, Sink,
+    Alert, CorrelationLimits, Placeholders, Rejected, RuleSet, RuleSetBuilder, ScanConfig, Scanner,
+    Sink,
 };
+use tripline_ingest::FieldMap;
 use tripline_ingest::source::{self, Compression, InputSpec, Location, OpenOptions};
 
-use crate::args::{Format, RuleSource, ScanArgs};
+use crate::args::{Format, RuleConfig, RuleSource, ScanArgs};
 use crate::output::AlertWriter;
 use crate::progress::{Progress, Snapshot};
 use crate::report::{RejectReporter, stats_text};
@@ -26,7 +28,7 @@ const RULE_ERRORS_SHOWN: usize = 5;
 /// Loads the rule set the arguments ask for. Rules that fail to compile are reported on
 /// stderr (unless `quiet`) and left out; no usable rule at all is an error.
 pub fn load_rules(source: &RuleSource, quiet: bool) -> Result<(RuleSet, usize)> {
-    let mut builder = RuleSetBuilder::new();
+    let mut builder = rule_builder(&source.config)?;
     if source.rules.is_empty() || source.builtin {
         builder.add_builtin();
     }
@@ -49,6 +51,33 @@ pub fn load_rules(source: &RuleSource, quiet: bool) -> Result<(RuleSet, usize)> 
         bail!("no usable rules were loaded ({} failed)", errors.len());
     }
     Ok((rules, errors.len()))
+}
+
+/// A rule-set builder with the user's field map and placeholders, if any.
+pub fn rule_builder(config: &RuleConfig) -> Result<RuleSetBuilder> {
+    let mut map = FieldMap::builtin();
+    if let Some(path) = &config.mapping {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        map.merge(FieldMap::from_yaml(&text).with_context(|| format!("{}", path.display()))?);
+    }
+    let mut builder = RuleSetBuilder::with_field_map(map);
+    if let Some(path) = &config.placeholders {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let values: Placeholders =
+            yaml_serde::from_str::<std::collections::BTreeMap<String, Vec<String>>>(&text)
+                .with_context(|| {
+                    format!(
+                        "{}: expected a map from placeholder name to a list of values",
+                        path.display()
+                    )
+                })?
+                .into_iter()
+                .collect();
+        builder.placeholders(values);
+    }
+    Ok(builder)
 }
 
 struct CliSink {

@@ -3,8 +3,8 @@
 
 use tripline_ingest::Event;
 
-use crate::ir::{Expr, PredId};
-use crate::matcher::{MatchScratch, test_value};
+use crate::ir::{Expr, PredId, Test};
+use crate::matcher::{MatchScratch, field_ref, matches, test_value};
 use crate::ruleset::RuleSet;
 
 /// Per-thread evaluation state: a memo of predicate results for the current event.
@@ -52,11 +52,28 @@ impl Evaluator {
             return *slot & 1 == 1;
         }
         let predicate = &rules.predicates[id.0 as usize];
-        let result = test_value(
-            &predicate.test,
-            event.get(predicate.field),
-            &mut self.scratch,
-        );
+        let scratch = &mut self.scratch;
+        let result = match &predicate.test {
+            Test::FieldRef {
+                other,
+                position,
+                cased,
+                negate,
+            } => match (event.bytes(predicate.field), event.bytes(*other)) {
+                (Some(value), Some(other)) => field_ref(value, other, *position, *cased) != *negate,
+                _ => false,
+            },
+            Test::Keywords { patterns, all } => {
+                if *all {
+                    patterns
+                        .iter()
+                        .all(|p| event.any_string(|s| matches(p, s, scratch)))
+                } else {
+                    event.any_string(|s| patterns.iter().any(|p| matches(p, s, scratch)))
+                }
+            }
+            test => test_value(test, event.get(predicate.field), scratch),
+        };
         self.memo[id.0 as usize] = self.epoch << 1 | result as u64;
         result
     }

@@ -23,8 +23,91 @@ pub(crate) enum Test {
     Exists(bool),
     /// The value matches the patterns: any of them, or every one with `all`.
     Patterns { patterns: Vec<Pattern>, all: bool },
+    /// `neq`: the field is present and its value matches none of the patterns.
+    NoneOf(Vec<Pattern>),
     /// A numeric comparison; values that are not numbers never match.
     Compare { op: CompareOp, value: f64 },
+    /// `cidr`: the value is an IP address in one of the networks.
+    Cidr(Vec<IpNetwork>),
+    /// `fieldref`: the value compared with another field's value of the same event
+    /// (`negate` for `neq`); a missing field never matches.
+    FieldRef {
+        other: FieldId,
+        position: Position,
+        cased: bool,
+        negate: bool,
+    },
+    /// Time modifiers: one part of the value read as a timestamp, as a number.
+    TimePart { part: TimePart, test: Box<Test> },
+    /// A keyword (field-less) search: any string value of the event.
+    Keywords { patterns: Vec<Pattern>, all: bool },
+}
+
+/// Where a literal must be found in a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Position {
+    Whole,
+    Start,
+    End,
+    Anywhere,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimePart {
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// An IP network (`cidr`): its address and prefix length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct IpNetwork {
+    pub address: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNetwork {
+    /// Parses `10.0.0.0/8`, `fe80::/10` or a bare address (a /32 or /128).
+    pub fn parse(text: &str) -> Option<IpNetwork> {
+        let (address, prefix) = match text.trim().split_once('/') {
+            Some((a, p)) => (a.parse().ok()?, Some(p.parse::<u8>().ok()?)),
+            None => (text.trim().parse().ok()?, None),
+        };
+        let max = if matches!(address, std::net::IpAddr::V4(_)) {
+            32
+        } else {
+            128
+        };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNetwork { address, prefix })
+    }
+
+    /// Whether `ip` is in this network (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr::{V4, V6};
+        let ip = match ip {
+            V6(v6) => v6.to_ipv4_mapped().map_or(V6(v6), V4),
+            v4 => v4,
+        };
+        match (self.address, ip) {
+            (V4(net), V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (V6(net), V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

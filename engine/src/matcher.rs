@@ -3,9 +3,9 @@
 //! Case-insensitive comparison folds ASCII only (Sigma's default for string values);
 //! bytes outside ASCII compare exactly. Values are bytes: invalid UTF-8 is matched as is.
 
-use tripline_ingest::FieldValue;
+use tripline_ingest::{FieldValue, Timestamp};
 
-use crate::ir::{CompareOp, GlobToken, Literal, Pattern, Test};
+use crate::ir::{CompareOp, GlobToken, Literal, Pattern, Position, Test, TimePart};
 
 /// Reused buffers for matching, one per evaluating thread.
 #[derive(Debug, Default)]
@@ -13,9 +13,44 @@ pub(crate) struct MatchScratch {
     lowered: Vec<u8>,
 }
 
+/// Whether `value` passes `test`. Tests that need more than the value (`fieldref`,
+/// keywords) are run by the evaluator and are false here.
 pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut MatchScratch) -> bool {
     match test {
         Test::Exists(want) => value.is_missing() != *want,
+        Test::NoneOf(patterns) => match value {
+            FieldValue::Missing | FieldValue::Null | FieldValue::Object(_) => false,
+            FieldValue::Array(array) => {
+                let mut any = false;
+                array.for_each_string(|e| any |= patterns.iter().any(|p| matches(p, e, scratch)));
+                !any
+            }
+            scalar => scalar
+                .as_bytes()
+                .is_some_and(|b| !patterns.iter().any(|p| matches(p, b, scratch))),
+        },
+        Test::Cidr(networks) => value
+            .as_bytes()
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .and_then(|t| t.trim().parse::<std::net::IpAddr>().ok())
+            .is_some_and(|ip| networks.iter().any(|n| n.contains(ip))),
+        Test::TimePart { part, test } => {
+            let Some(time) = value.as_bytes().and_then(Timestamp::parse) else {
+                return false;
+            };
+            let c = time.civil();
+            let number = match part {
+                TimePart::Minute => i64::from(c.minute),
+                TimePart::Hour => i64::from(c.hour),
+                TimePart::Day => i64::from(c.day),
+                TimePart::Week => i64::from(c.iso_week),
+                TimePart::Month => i64::from(c.month),
+                TimePart::Year => c.year,
+            };
+            let text = number.to_string();
+            test_value(test, FieldValue::Number(text.as_bytes()), scratch)
+        }
+        Test::FieldRef { .. } | Test::Keywords { .. } => false,
         Test::Compare { op, value: bound } => number(value).is_some_and(|n| match op {
             CompareOp::Lt => n < *bound,
             CompareOp::Lte => n <= *bound,
@@ -100,6 +135,25 @@ pub(crate) fn matches(pattern: &Pattern, value: &[u8], scratch: &mut MatchScratc
             }
         }
         Pattern::Regex(re) => re.is_match(value),
+    }
+}
+
+/// `fieldref`: whether `value` holds `other` at `position`.
+pub(crate) fn field_ref(value: &[u8], other: &[u8], position: Position, cased: bool) -> bool {
+    let eq = |a: &[u8], b: &[u8]| {
+        if cased {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    };
+    match position {
+        Position::Whole => eq(value, other),
+        Position::Start => value.len() >= other.len() && eq(&value[..other.len()], other),
+        Position::End => {
+            value.len() >= other.len() && eq(&value[value.len() - other.len()..], other)
+        }
+        Position::Anywhere => other.is_empty() || value.windows(other.len()).any(|w| eq(w, other)),
     }
 }
 

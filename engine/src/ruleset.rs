@@ -5,12 +5,15 @@ use std::path::Path;
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use tripline_ingest::{EventKind, FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
+use tripline_ingest::{FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
 
 use crate::builtin;
 use crate::ir::{Expr, Predicate};
+use crate::routing::RouteIndex;
 use crate::rule::{RuleError, RuleId, RuleMeta};
-use crate::sigma::{self, PendingCorrelation, logsource::Route};
+use crate::sigma::logsource::{LogsourceMap, Route};
+use crate::sigma::modifiers::Placeholders;
+use crate::sigma::{self, PendingCorrelation, PendingFilter};
 
 /// A compiled set of rules: detections, correlations, and the field plan that extracts
 /// what they test.
@@ -21,13 +24,15 @@ pub struct RuleSet {
     pub(crate) detections: Vec<DetectionRule>,
     pub(crate) correlations: Vec<CorrelationRule>,
     metas: Vec<Arc<RuleMeta>>,
-    /// Detection indices by the event kind they apply to.
-    by_kind: Vec<Vec<u32>>,
+    /// Which detections apply to which events.
+    pub(crate) routes: RouteIndex,
 }
 
 #[derive(Debug)]
 pub(crate) struct DetectionRule {
     pub id: RuleId,
+    /// The rule's `logsource`, as written (filters compare theirs with it).
+    pub logsource: rsigma_parser::LogSource,
     pub route: Route,
     pub condition: Expr,
     pub evidence: Vec<Evidence>,
@@ -103,10 +108,6 @@ impl RuleSet {
         &self.plan
     }
 
-    pub(crate) fn detections_for(&self, kind: EventKind) -> &[u32] {
-        &self.by_kind[kind as usize]
-    }
-
     /// Whether rule `id` raises alerts of its own.
     pub fn generates(&self, id: RuleId) -> bool {
         self.detections
@@ -122,10 +123,13 @@ impl RuleSet {
 /// still run.
 pub struct RuleSetBuilder {
     pub(crate) fields: FieldPlanBuilder,
+    pub(crate) logsources: LogsourceMap,
+    pub(crate) placeholders: Placeholders,
     pub(crate) predicates: sigma::PredicateTable,
     pub(crate) detections: Vec<DetectionRule>,
     pub(crate) metas: Vec<Arc<RuleMeta>>,
     pub(crate) pending: Vec<PendingCorrelation>,
+    pub(crate) filters: Vec<PendingFilter>,
     pub(crate) correlations: Vec<CorrelationRule>,
     /// Detection rule index by name and by id, for correlation references.
     pub(crate) references: HashMap<String, u32>,
@@ -147,14 +151,24 @@ impl RuleSetBuilder {
     pub fn with_field_map(map: FieldMap) -> RuleSetBuilder {
         RuleSetBuilder {
             fields: FieldPlanBuilder::new(map),
+            logsources: LogsourceMap::builtin(),
+            placeholders: Placeholders::new(),
             predicates: sigma::PredicateTable::new(),
             detections: Vec::new(),
             metas: Vec::new(),
             pending: Vec::new(),
+            filters: Vec::new(),
             correlations: Vec::new(),
             references: HashMap::new(),
             errors: Vec::new(),
         }
+    }
+
+    /// Values for `expand` placeholders (`%name%` in rule values), by name without `%`.
+    /// Set before adding the rules that use them.
+    pub fn placeholders(&mut self, placeholders: Placeholders) -> &mut Self {
+        self.placeholders = placeholders;
+        self
     }
 
     /// Adds the built-in pack.
@@ -204,22 +218,16 @@ impl RuleSetBuilder {
 
     /// Compiles the rule set. Returns it with every rule that could not be compiled.
     pub fn build(mut self) -> (RuleSet, Vec<RuleError>) {
+        sigma::apply_filters(&mut self);
         sigma::compile_correlations(&mut self);
-        let mut by_kind = vec![Vec::new(); EventKind::ALL.len()];
-        for (i, rule) in self.detections.iter().enumerate() {
-            for kind in EventKind::ALL {
-                if rule.route.kinds.is_empty() || rule.route.kinds.contains(&kind) {
-                    by_kind[kind as usize].push(i as u32);
-                }
-            }
-        }
+        let routes = RouteIndex::new(self.detections.iter().map(|d| &d.route));
         let rules = RuleSet {
             plan: self.fields.build(),
             predicates: self.predicates.predicates,
             detections: self.detections,
             correlations: self.correlations,
             metas: self.metas,
-            by_kind,
+            routes,
         };
         (rules, self.errors)
     }

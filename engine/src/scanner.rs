@@ -205,9 +205,18 @@ impl LineScanner {
         stats.events[event.schema() as usize][event.kind() as usize] += 1;
         evaluator.begin_event(rules.predicates.len());
         let mut record: Option<Arc<EventRecord>> = None;
-        for &index in rules.detections_for(event.kind()) {
-            let rule = &rules.detections[index as usize];
-            if !rule.route.admits(&event) || !evaluator.eval(rules, &rule.condition, &event) {
+        let schema = event.schema();
+        for candidate in rules.routes.candidates(&event).into_iter().flatten() {
+            let rule = &rules.detections[candidate.detection as usize];
+            if rule.route.product.is_some_and(|p| !p.admits(schema)) {
+                continue;
+            }
+            if let Some(c) = candidate.condition
+                && !evaluator.eval(rules, &rules.routes.conditions[c as usize], &event)
+            {
+                continue;
+            }
+            if !evaluator.eval(rules, &rule.condition, &event) {
                 continue;
             }
             let record = record

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::json::{DocError, Kind, Loc, RawValue, Scanner, Slots, array_elements_of};
+use crate::json::{
+    DocError, Kind, Loc, RawValue, Scanner, Slots, any_string_value, array_elements_of,
+};
 use crate::plan::{FieldId, FieldPlan};
 use crate::reject::Reject;
 use crate::schema::{EcsWords, EventKind, KindInputs, Markers, Schema, classify, detect};
@@ -208,6 +210,13 @@ impl<'p> Event<'p> {
 
     pub fn plan(&self) -> &'p FieldPlan {
         self.plan
+    }
+
+    /// Whether `f` holds for any string value of the event (keys excluded), including those
+    /// of an embedded event-data document; for keyword searches.
+    pub fn any_string(&self, mut f: impl FnMut(&[u8]) -> bool) -> bool {
+        any_string_value(self.line, &mut f)
+            || (!self.embedded.is_empty() && any_string_value(self.embedded, &mut f))
     }
 
     /// The value of a planned field: the first of its candidate paths present.

@@ -15,6 +15,7 @@ pub const BUILTIN_FIELD_MAP: &str = include_str!("../mappings/fields.yml");
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldMap {
+    #[serde(default)]
     pub(crate) schemas: BTreeMap<String, SchemaMap>,
     #[serde(default)]
     pub(crate) windows_eventdata: Vec<EventDataOverride>,
@@ -113,6 +114,28 @@ impl FieldMap {
         Ok(map)
     }
 
+    /// Lays `other` over this map: its field entries replace these for the same names, its
+    /// event-data containers (when given) replace these, and its overrides are tried
+    /// before these.
+    pub fn merge(&mut self, other: FieldMap) {
+        for (name, theirs) in other.schemas {
+            let mine = self.schemas.entry(name).or_default();
+            if !theirs.eventdata.is_empty() {
+                mine.eventdata = theirs.eventdata;
+            }
+            if theirs.embedded_eventdata.is_some() {
+                mine.embedded_eventdata = theirs.embedded_eventdata;
+            }
+            mine.fields.extend(theirs.fields);
+            let mut overrides = theirs.overrides;
+            overrides.append(&mut mine.overrides);
+            mine.overrides = overrides;
+        }
+        let mut windows = other.windows_eventdata;
+        windows.append(&mut self.windows_eventdata);
+        self.windows_eventdata = windows;
+    }
+
     pub(crate) fn schema(&self, name: &str) -> Option<&SchemaMap> {
         self.schemas.get(name)
     }
@@ -134,6 +157,22 @@ mod tests {
             map.schema("mde").unwrap().overrides[0].when.kind,
             vec![EventKind::ProcessStart, EventKind::ProcessEnd]
         );
+    }
+
+    #[test]
+    fn a_user_map_lays_over_the_builtin_one() {
+        let mut map = FieldMap::builtin();
+        map.merge(
+            FieldMap::from_yaml(
+                "schemas: {ecs: {fields: {Image: [process.path]}}}\nwindows_eventdata: [{when: {event_id: 1}, fields: {User: Account}}]",
+            )
+            .unwrap(),
+        );
+        let ecs = map.schema("ecs").unwrap();
+        assert_eq!(ecs.fields["Image"], ["process.path"]);
+        assert_eq!(ecs.fields["CommandLine"][0], "process.command_line");
+        assert_eq!(map.windows_eventdata[0].when.event_id, Some(1));
+        assert_eq!(map.windows_eventdata[1].when.event_id, Some(4688));
     }
 
     #[test]

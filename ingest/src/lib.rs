@@ -53,4 +53,4 @@ pub use framing::{DEFAULT_MAX_LINE, Framed, Line, LineFramer};
 pub use plan::{FieldId, FieldPlan, FieldPlanBuilder};
 pub use reject::{JsonError, Reject};
 pub use schema::{EventKind, Schema};
-pub use timestamp::Timestamp;
+pub use timestamp::{Civil, Timestamp};

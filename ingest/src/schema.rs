@@ -75,24 +75,55 @@ impl fmt::Display for Schema {
     }
 }
 
-/// What an event records, as far as routing rules is concerned.
+/// What an event records. Rules on ECS and Defender events are routed by kind; Windows
+/// event records are routed by their channel and event id (see the engine's log-source
+/// table), and classified here for statistics and alerts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
     ProcessStart,
     ProcessEnd,
+    /// Another process's memory opened (Sysmon 10).
+    ProcessAccess,
+    /// A thread created in another process (Sysmon 8).
+    RemoteThread,
+    /// A DLL or other image loaded (Sysmon 7).
+    ImageLoad,
+    DriverLoad,
     FileCreate,
+    /// A file deleted, or its deletion archived (Sysmon 23, 26).
+    FileDelete,
+    /// A file's content, time or name changed.
+    FileChange,
+    /// A registry key or value created, set, renamed or deleted (Sysmon 12-14).
+    Registry,
+    /// A named pipe created or connected (Sysmon 17, 18).
+    Pipe,
     Network,
+    /// A DNS query (Sysmon 22).
+    Dns,
+    /// A PowerShell script block or module log.
+    Script,
     /// A request served by a web server (an access-log entry).
     WebRequest,
     Other,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 6] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::ProcessStart,
         EventKind::ProcessEnd,
+        EventKind::ProcessAccess,
+        EventKind::RemoteThread,
+        EventKind::ImageLoad,
+        EventKind::DriverLoad,
         EventKind::FileCreate,
+        EventKind::FileDelete,
+        EventKind::FileChange,
+        EventKind::Registry,
+        EventKind::Pipe,
         EventKind::Network,
+        EventKind::Dns,
+        EventKind::Script,
         EventKind::WebRequest,
         EventKind::Other,
     ];
@@ -101,8 +132,18 @@ impl EventKind {
         match self {
             EventKind::ProcessStart => "process_start",
             EventKind::ProcessEnd => "process_end",
+            EventKind::ProcessAccess => "process_access",
+            EventKind::RemoteThread => "remote_thread",
+            EventKind::ImageLoad => "image_load",
+            EventKind::DriverLoad => "driver_load",
             EventKind::FileCreate => "file_create",
+            EventKind::FileDelete => "file_delete",
+            EventKind::FileChange => "file_change",
+            EventKind::Registry => "registry",
+            EventKind::Pipe => "pipe",
             EventKind::Network => "network",
+            EventKind::Dns => "dns",
+            EventKind::Script => "script",
             EventKind::WebRequest => "web_request",
             EventKind::Other => "other",
         }
@@ -203,14 +244,36 @@ fn classify_windows(k: &KindInputs<'_>) -> EventKind {
         |field: Option<&[u8]>, name: &[u8]| field.is_some_and(|v| v.eq_ignore_ascii_case(name));
     let sysmon =
         is(k.channel, SYSMON_CHANNEL) || (k.channel.is_none() && is(k.provider, SYSMON_PROVIDER));
-    let security = is(k.channel, b"Security");
-    match (sysmon, security, k.event_id) {
-        (true, _, Some(1)) => EventKind::ProcessStart,
-        (true, _, Some(5)) => EventKind::ProcessEnd,
-        (true, _, Some(3)) => EventKind::Network,
-        (true, _, Some(11)) => EventKind::FileCreate,
-        (_, true, Some(4688)) => EventKind::ProcessStart,
-        (_, true, Some(4689)) => EventKind::ProcessEnd,
+    let Some(id) = k.event_id else {
+        return EventKind::Other;
+    };
+    if sysmon {
+        return match id {
+            1 => EventKind::ProcessStart,
+            2 => EventKind::FileChange,
+            3 => EventKind::Network,
+            5 => EventKind::ProcessEnd,
+            6 => EventKind::DriverLoad,
+            7 => EventKind::ImageLoad,
+            8 => EventKind::RemoteThread,
+            10 => EventKind::ProcessAccess,
+            11 => EventKind::FileCreate,
+            12..=14 => EventKind::Registry,
+            17 | 18 => EventKind::Pipe,
+            22 => EventKind::Dns,
+            23 | 26 => EventKind::FileDelete,
+            _ => EventKind::Other,
+        };
+    }
+    match id {
+        4688 if is(k.channel, b"Security") => EventKind::ProcessStart,
+        4689 if is(k.channel, b"Security") => EventKind::ProcessEnd,
+        4103 | 4104
+            if is(k.channel, b"Microsoft-Windows-PowerShell/Operational")
+                || is(k.channel, b"PowerShellCore/Operational") =>
+        {
+            EventKind::Script
+        }
         _ => EventKind::Other,
     }
 }
@@ -218,6 +281,10 @@ fn classify_windows(k: &KindInputs<'_>) -> EventKind {
 fn classify_ecs(k: &KindInputs<'_>) -> EventKind {
     let category = |w: &str| k.ecs_category.is_some_and(|c| c.contains(w));
     let event_type = |w: &str| k.ecs_type.is_some_and(|t| t.contains(w));
+    let action = |w: &[u8]| {
+        k.action
+            .is_some_and(|a| memchr::memmem::find(a, w).is_some())
+    };
     if category("process") {
         if event_type("start") {
             return EventKind::ProcessStart;
@@ -226,11 +293,33 @@ fn classify_ecs(k: &KindInputs<'_>) -> EventKind {
             return EventKind::ProcessEnd;
         }
     }
-    if category("file") && event_type("creation") {
-        return EventKind::FileCreate;
+    if category("file") {
+        if event_type("creation") {
+            return EventKind::FileCreate;
+        }
+        if event_type("deletion") {
+            return EventKind::FileDelete;
+        }
+        if event_type("change") {
+            return EventKind::FileChange;
+        }
     }
-    if category("network") && (event_type("start") || event_type("connection")) {
-        return EventKind::Network;
+    if category("registry") {
+        return EventKind::Registry;
+    }
+    if category("library") {
+        return EventKind::ImageLoad;
+    }
+    if category("driver") {
+        return EventKind::DriverLoad;
+    }
+    if category("network") {
+        if event_type("protocol") || action(b"lookup") || action(b"dns") {
+            return EventKind::Dns;
+        }
+        if event_type("start") || event_type("connection") {
+            return EventKind::Network;
+        }
     }
     // Filebeat's nginx/apache/iis modules and Elastic Agent web integrations.
     if category("web") {
@@ -246,6 +335,20 @@ fn classify_mde(k: &KindInputs<'_>) -> EventKind {
     match action {
         b"ProcessCreated" => EventKind::ProcessStart,
         b"FileCreated" => EventKind::FileCreate,
+        b"FileDeleted" => EventKind::FileDelete,
+        b"FileModified" | b"FileRenamed" => EventKind::FileChange,
+        b"RegistryKeyCreated"
+        | b"RegistryKeyDeleted"
+        | b"RegistryKeyRenamed"
+        | b"RegistryValueSet"
+        | b"RegistryValueDeleted" => EventKind::Registry,
+        b"ImageLoaded" => EventKind::ImageLoad,
+        b"DriverLoad" => EventKind::DriverLoad,
+        b"OpenProcessApiCall" => EventKind::ProcessAccess,
+        b"CreateRemoteThreadApiCall" => EventKind::RemoteThread,
+        b"NamedPipeEvent" => EventKind::Pipe,
+        b"DnsQueryResponse" => EventKind::Dns,
+        b"PowerShellCommand" => EventKind::Script,
         b"ConnectionSuccess"
         | b"ConnectionAttempt"
         | b"ConnectionRequest"

@@ -43,6 +43,19 @@ const POW10: [u32; 10] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
+/// A timestamp's calendar fields (UTC).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    /// ISO 8601 week number, 1 to 53.
+    pub iso_week: u32,
+}
+
 impl Timestamp {
     /// Parses a timestamp as found in event fields; `None` if `text` is not one of the accepted
     /// formats (see the module docs), names an impossible date or time, or lies outside the
@@ -83,6 +96,28 @@ impl Timestamp {
     /// `self + d` nanoseconds, or `None` if that leaves the representable range.
     #[must_use]
     #[inline]
+    /// The calendar date and time of day (UTC), with the ISO 8601 week number.
+    pub fn civil(self) -> Civil {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let days = secs.div_euclid(86_400);
+        let of_day = secs.rem_euclid(86_400);
+        let (year, month, day) = civil_from_days(days);
+        // ISO week: the week (Monday first) holding the year's first Thursday is week 1.
+        let weekday = (days + 3).rem_euclid(7); // 0 = Monday (1970-01-01 was a Thursday)
+        let thursday = days - weekday + 3;
+        let (week_year, _, _) = civil_from_days(thursday);
+        let week = (thursday - days_from_civil(week_year, 1, 1)) / 7 + 1;
+        Civil {
+            year,
+            month,
+            day,
+            hour: (of_day / 3600) as u32,
+            minute: (of_day / 60 % 60) as u32,
+            second: (of_day % 60) as u32,
+            iso_week: week as u32,
+        }
+    }
+
     pub const fn checked_add_nanos(self, d: i64) -> Option<Timestamp> {
         match self.0.checked_add(d) {
             Some(n) => Some(Timestamp(n)),
@@ -584,6 +619,22 @@ mod tests {
         assert_eq!(show(1_615_686_013_000_000_000), "2021-03-14T01:40:13Z");
         assert_eq!(show(i64::MIN), "1677-09-21T00:12:43.145224192Z");
         assert_eq!(show(i64::MAX), "2262-04-11T23:47:16.854775807Z");
+    }
+
+    #[test]
+    fn civil_fields_and_iso_weeks() {
+        let c = |s: &str| Timestamp::parse(s.as_bytes()).unwrap().civil();
+        let t = c("2026-11-23T09:08:07Z");
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute, t.second),
+            (2026, 11, 23, 9, 8, 7)
+        );
+        // Values checked with Python's date.isocalendar().
+        assert_eq!(c("2026-11-23T00:00:00Z").iso_week, 48);
+        assert_eq!(c("2021-01-03T00:00:00Z").iso_week, 53);
+        assert_eq!(c("2021-01-04T00:00:00Z").iso_week, 1);
+        assert_eq!(c("2024-12-30T00:00:00Z").iso_week, 1);
+        assert_eq!(c("1969-12-31T23:59:59Z").day, 31);
     }
 
     #[test]

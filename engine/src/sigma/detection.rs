@@ -4,12 +4,22 @@
 
 use hashbrown::HashMap;
 use rsigma_parser::{
-    ConditionExpr, Detection, DetectionItem, Detections, Modifier, Quantifier, SigmaString,
-    SigmaValue, SpecialChar, StringPart,
+    ConditionExpr, Detection, DetectionItem, Detections, Modifier, Quantifier, SigmaValue,
 };
-use tripline_ingest::FieldPlanBuilder;
+use tripline_ingest::{FieldId, FieldPlanBuilder};
 
-use crate::ir::{CompareOp, Expr, GlobToken, Literal, Pattern, PredId, Predicate, Test};
+use super::modifiers::{self, Piece, Placeholders};
+use crate::ir::{
+    CompareOp, Expr, GlobToken, IpNetwork, Literal, Pattern, Position, PredId, Predicate, Test,
+    TimePart,
+};
+
+/// What compiling a rule writes into: the rule set's fields and predicates.
+pub(crate) struct Compiler<'a> {
+    pub fields: &'a mut FieldPlanBuilder,
+    pub table: &'a mut PredicateTable,
+    pub placeholders: &'a Placeholders,
+}
 
 /// The predicate table being filled, shared by all rules of a rule set.
 pub(crate) struct PredicateTable {
@@ -25,19 +35,28 @@ impl PredicateTable {
         }
     }
 
-    /// The id of an equal predicate already compiled, or of `make()`'s.
-    fn intern(
+    /// The id of the predicate `key`: one compiled before with the same key (predicates
+    /// are shared between rules), or a new one testing `field` with `test()`.
+    pub fn intern_test(
         &mut self,
         key: String,
-        make: impl FnOnce() -> Result<Predicate, String>,
-    ) -> Result<PredId, String> {
+        field: FieldId,
+        test: impl FnOnce() -> Test,
+    ) -> PredId {
         if let Some(id) = self.index.get(&key) {
-            return Ok(*id);
+            return *id;
         }
         let id = PredId(self.predicates.len() as u32);
-        self.predicates.push(make()?);
+        self.predicates.push(Predicate {
+            field,
+            test: test(),
+        });
         self.index.insert(key, id);
-        Ok(id)
+        id
+    }
+
+    fn get(&self, key: &str) -> Option<PredId> {
+        self.index.get(key).copied()
     }
 }
 
@@ -61,13 +80,9 @@ fn error(construct: impl Into<String>, reason: impl Into<String>) -> ConstructEr
     }
 }
 
-/// Most values a `windash` expansion may produce for one value.
-const MAX_WINDASH_VARIANTS: usize = 1024;
-
 pub(crate) fn compile_detection(
     detections: &Detections,
-    fields: &mut FieldPlanBuilder,
-    table: &mut PredicateTable,
+    ctx: &mut Compiler<'_>,
 ) -> Result<CompiledDetection, ConstructError> {
     if let Some(timeframe) = &detections.timeframe {
         return Err(error(
@@ -82,7 +97,7 @@ pub(crate) fn compile_detection(
     let mut named = HashMap::new();
     for name in names {
         let path = format!("detection.{name}");
-        let expr = compile_selection(&detections.named[name], &path, fields, table)?;
+        let expr = compile_selection(&detections.named[name], &path, ctx)?;
         named.insert(name.clone(), expr);
     }
     let conditions = detections
@@ -102,14 +117,13 @@ pub(crate) fn compile_detection(
 fn compile_selection(
     detection: &Detection,
     path: &str,
-    fields: &mut FieldPlanBuilder,
-    table: &mut PredicateTable,
+    ctx: &mut Compiler<'_>,
 ) -> Result<Expr, ConstructError> {
     match detection {
         Detection::AllOf(items) => {
             let parts = items
                 .iter()
-                .map(|item| compile_item(item, path, fields, table))
+                .map(|item| compile_item(item, path, ctx))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(and(parts))
         }
@@ -117,21 +131,18 @@ fn compile_selection(
             let parts = alternatives
                 .iter()
                 .enumerate()
-                .map(|(i, d)| compile_selection(d, &format!("{path}[{i}]"), fields, table))
+                .map(|(i, d)| compile_selection(d, &format!("{path}[{i}]"), ctx))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Expr::Or(parts))
         }
         Detection::And(parts) => {
             let parts = parts
                 .iter()
-                .map(|d| compile_selection(d, path, fields, table))
+                .map(|d| compile_selection(d, path, ctx))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(and(parts))
         }
-        Detection::Keywords(_) => Err(error(
-            path,
-            "keyword (field-less) search is not supported yet",
-        )),
+        Detection::Keywords(values) => keywords(values, path, ctx),
         Detection::ArrayMatch { field, .. } => Err(error(
             format!("{path}.{field}[...]"),
             "array object-scope matching is not supported",
@@ -151,26 +162,43 @@ fn and(mut parts: Vec<Expr>) -> Expr {
     }
 }
 
-/// What a field's modifiers ask for.
-#[derive(Default)]
+/// What a field's modifiers ask for, besides the value transformations of
+/// [`modifiers`](super::modifiers).
 struct Modifiers {
-    position: Option<Modifier>,
+    position: Position,
     all: bool,
     cased: bool,
     regex: bool,
     regex_flags: (bool, bool, bool),
     exists: bool,
-    windash: bool,
     compare: Option<CompareOp>,
+    neq: bool,
+    fieldref: bool,
+    cidr: bool,
+    time_part: Option<TimePart>,
+    transforms: bool,
 }
 
 fn read_modifiers(item: &DetectionItem, construct: &str) -> Result<Modifiers, ConstructError> {
-    let mut m = Modifiers::default();
+    let mut m = Modifiers {
+        position: Position::Whole,
+        all: false,
+        cased: false,
+        regex: false,
+        regex_flags: (false, false, false),
+        exists: false,
+        compare: None,
+        neq: false,
+        fieldref: false,
+        cidr: false,
+        time_part: None,
+        transforms: false,
+    };
     for modifier in &item.field.modifiers {
         match modifier {
-            Modifier::Contains | Modifier::StartsWith | Modifier::EndsWith => {
-                m.position = Some(*modifier)
-            }
+            Modifier::Contains => m.position = Position::Anywhere,
+            Modifier::StartsWith => m.position = Position::Start,
+            Modifier::EndsWith => m.position = Position::End,
             Modifier::All => m.all = true,
             Modifier::Cased => m.cased = true,
             Modifier::Re => m.regex = true,
@@ -178,15 +206,24 @@ fn read_modifiers(item: &DetectionItem, construct: &str) -> Result<Modifiers, Co
             Modifier::Multiline => m.regex_flags.1 = true,
             Modifier::DotAll => m.regex_flags.2 = true,
             Modifier::Exists => m.exists = true,
-            Modifier::WindAsh => m.windash = true,
             Modifier::Lt => m.compare = Some(CompareOp::Lt),
             Modifier::Lte => m.compare = Some(CompareOp::Lte),
             Modifier::Gt => m.compare = Some(CompareOp::Gt),
             Modifier::Gte => m.compare = Some(CompareOp::Gte),
+            Modifier::Neq => m.neq = true,
+            Modifier::FieldRef => m.fieldref = true,
+            Modifier::Cidr => m.cidr = true,
+            Modifier::Minute => m.time_part = Some(TimePart::Minute),
+            Modifier::Hour => m.time_part = Some(TimePart::Hour),
+            Modifier::Day => m.time_part = Some(TimePart::Day),
+            Modifier::Week => m.time_part = Some(TimePart::Week),
+            Modifier::Month => m.time_part = Some(TimePart::Month),
+            Modifier::Year => m.time_part = Some(TimePart::Year),
+            other if modifiers::transforms(*other) => m.transforms = true,
             other => {
                 return Err(error(
                     construct,
-                    format!("modifier `{}` is not supported yet", modifier_name(*other)),
+                    format!("modifier `{}` is not supported", modifier_name(*other)),
                 ));
             }
         }
@@ -197,10 +234,18 @@ fn read_modifiers(item: &DetectionItem, construct: &str) -> Result<Modifiers, Co
             "regex flags (i, m, s) need the `re` modifier",
         ));
     }
-    if m.regex && (m.position.is_some() || m.windash) {
+    if m.regex && (m.position != Position::Whole || m.transforms) {
         return Err(error(
             construct,
-            "`re` cannot be combined with contains/startswith/endswith/windash",
+            "`re` cannot be combined with contains/startswith/endswith or encodings",
+        ));
+    }
+    if (m.cidr || m.exists || m.compare.is_some())
+        && (m.transforms || m.position != Position::Whole)
+    {
+        return Err(error(
+            construct,
+            "cidr, exists and comparisons take plain values",
         ));
     }
     Ok(m)
@@ -217,46 +262,105 @@ fn modifier_name(m: Modifier) -> String {
 fn compile_item(
     item: &DetectionItem,
     path: &str,
-    fields: &mut FieldPlanBuilder,
-    table: &mut PredicateTable,
+    ctx: &mut Compiler<'_>,
 ) -> Result<Expr, ConstructError> {
-    let Some(name) = &item.field.name else {
-        return Err(error(
-            path,
-            "keyword (field-less) search is not supported yet",
-        ));
-    };
     let modifier_text: String = item
         .field
         .modifiers
         .iter()
         .map(|m| format!("|{}", modifier_name(*m)))
         .collect();
+    let Some(name) = &item.field.name else {
+        return keywords(&item.values, &format!("{path}{modifier_text}"), ctx);
+    };
     let construct = format!("{path}.{name}{modifier_text}");
     if item.values.is_empty() {
         return Err(error(construct, "empty value list"));
     }
     let m = read_modifiers(item, &construct)?;
-    let field = fields.field(name);
+    let field = ctx.fields.field(name);
     let key = format!("{name}{modifier_text}={:?}", item.values);
-    let test = || -> Result<Predicate, String> {
-        Ok(Predicate {
-            field,
-            test: build_test(&m, &item.values)?,
-        })
-    };
-    let id = table
-        .intern(key, test)
-        .map_err(|reason| error(construct, reason))?;
-    Ok(Expr::Pred(id))
+    if let Some(id) = ctx.table.get(&key) {
+        return Ok(Expr::Pred(id));
+    }
+    let test = build_test(&m, &item.field.modifiers, &item.values, ctx)
+        .map_err(|reason| error(construct.clone(), reason))?;
+    Ok(Expr::Pred(ctx.table.intern_test(key, field, || test)))
 }
 
-fn build_test(m: &Modifiers, values: &[SigmaValue]) -> Result<Test, String> {
+/// A keyword (field-less) search: each value is looked for anywhere in any string value
+/// of the event.
+fn keywords(
+    values: &[SigmaValue],
+    construct: &str,
+    ctx: &mut Compiler<'_>,
+) -> Result<Expr, ConstructError> {
+    if values.is_empty() {
+        return Err(error(construct, "empty keyword list"));
+    }
+    let mut patterns = Vec::new();
+    for value in values {
+        let pieces = match value {
+            SigmaValue::String(s) => modifiers::pieces(s),
+            SigmaValue::Integer(n) => vec![Piece::Literal(n.to_string().into_bytes())],
+            SigmaValue::Float(f) => vec![Piece::Literal(f.to_string().into_bytes())],
+            SigmaValue::Bool(b) => vec![Piece::Literal(b.to_string().into_bytes())],
+            SigmaValue::Null => return Err(error(construct, "null is not a keyword")),
+        };
+        patterns.push(string_pattern(&pieces, Position::Anywhere, false));
+    }
+    let key = format!("keywords={values:?}");
+    Ok(Expr::Pred(ctx.table.intern_test(key, FieldId(0), || {
+        Test::Keywords {
+            patterns,
+            all: false,
+        }
+    })))
+}
+
+fn build_test(
+    m: &Modifiers,
+    modifier_list: &[Modifier],
+    values: &[SigmaValue],
+    ctx: &mut Compiler<'_>,
+) -> Result<Test, String> {
     if m.exists {
         return match values {
             [SigmaValue::Bool(b)] => Ok(Test::Exists(*b)),
             _ => Err("`exists` needs a single true or false".into()),
         };
+    }
+    if m.fieldref {
+        return match values {
+            [SigmaValue::String(s)] => Ok(Test::FieldRef {
+                other: ctx.fields.field(&s.original),
+                position: m.position,
+                cased: m.cased,
+                negate: m.neq,
+            }),
+            _ => Err("`fieldref` needs a single field name".into()),
+        };
+    }
+    if m.cidr {
+        return values
+            .iter()
+            .map(|v| match v {
+                SigmaValue::String(s) => IpNetwork::parse(&s.original)
+                    .ok_or_else(|| format!("`{}` is not a CIDR network", s.original)),
+                other => Err(format!("`{other:?}` is not a CIDR network")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Test::Cidr);
+    }
+    if let Some(part) = m.time_part {
+        let inner = Modifiers {
+            time_part: None,
+            ..*m
+        };
+        return Ok(Test::TimePart {
+            part,
+            test: Box::new(build_test(&inner, modifier_list, values, ctx)?),
+        });
     }
     if let Some(op) = m.compare {
         return match values {
@@ -274,32 +378,29 @@ fn build_test(m: &Modifiers, values: &[SigmaValue]) -> Result<Test, String> {
             patterns.push(regex_pattern(value, m.regex_flags)?);
             continue;
         }
-        match value {
-            SigmaValue::Null if m.position.is_none() => patterns.push(Pattern::Null),
-            SigmaValue::Null => return Err("null cannot take contains/startswith/endswith".into()),
-            SigmaValue::Integer(n) if m.position.is_none() && !m.windash => {
-                patterns.push(Pattern::Int(*n))
+        let pieces = match value {
+            SigmaValue::Null if m.position == Position::Whole && !m.transforms => {
+                patterns.push(Pattern::Null);
+                continue;
             }
-            SigmaValue::String(s) if m.windash => {
-                for variant in windash_variants(s)? {
-                    patterns.push(string_pattern(&variant, m.position, m.cased));
-                }
+            SigmaValue::Null => {
+                return Err("null takes no contains/startswith/endswith or encoding".into());
             }
-            SigmaValue::String(s) => patterns.push(string_pattern(s, m.position, m.cased)),
-            other => {
-                let text = match other {
-                    SigmaValue::Integer(n) => n.to_string(),
-                    SigmaValue::Float(f) => f.to_string(),
-                    SigmaValue::Bool(b) => b.to_string(),
-                    _ => unreachable!("strings and nulls are handled above"),
-                };
-                patterns.push(string_pattern(
-                    &SigmaString::from_raw(&text),
-                    m.position,
-                    m.cased,
-                ));
+            SigmaValue::Integer(n) if m.position == Position::Whole && !m.transforms => {
+                patterns.push(Pattern::Int(*n));
+                continue;
             }
+            SigmaValue::String(s) => modifiers::pieces(s),
+            SigmaValue::Integer(n) => vec![Piece::Literal(n.to_string().into_bytes())],
+            SigmaValue::Float(f) => vec![Piece::Literal(f.to_string().into_bytes())],
+            SigmaValue::Bool(b) => vec![Piece::Literal(b.to_string().into_bytes())],
+        };
+        for variant in modifiers::apply(modifier_list, pieces, ctx.placeholders)? {
+            patterns.push(string_pattern(&variant, m.position, m.cased));
         }
+    }
+    if m.neq {
+        return Ok(Test::NoneOf(patterns));
     }
     Ok(Test::Patterns {
         patterns,
@@ -325,19 +426,20 @@ fn regex_pattern(
         .map_err(|e| format!("regular expression does not compile: {e}"))
 }
 
-/// The pattern for one string value, with the position modifier's implied wildcards.
-pub(crate) fn string_pattern(s: &SigmaString, position: Option<Modifier>, cased: bool) -> Pattern {
+/// The cheapest pattern for one value, with the position's implied wildcards. Literals
+/// are lowercased unless `cased`.
+pub(crate) fn string_pattern(pieces: &[Piece], position: Position, cased: bool) -> Pattern {
     let mut tokens = Vec::new();
-    if matches!(position, Some(Modifier::Contains | Modifier::EndsWith)) {
+    if matches!(position, Position::Anywhere | Position::End) {
         tokens.push(GlobToken::AnyMany);
     }
-    for part in &s.parts {
-        match part {
-            StringPart::Plain(text) => {
+    for piece in pieces {
+        match piece {
+            Piece::Literal(text) => {
                 let bytes: Vec<u8> = if cased {
-                    text.as_bytes().to_vec()
+                    text.clone()
                 } else {
-                    text.bytes().map(|b| b.to_ascii_lowercase()).collect()
+                    text.iter().map(u8::to_ascii_lowercase).collect()
                 };
                 if let Some(GlobToken::Literal(prev)) = tokens.last_mut() {
                     let mut joined = prev.to_vec();
@@ -347,15 +449,15 @@ pub(crate) fn string_pattern(s: &SigmaString, position: Option<Modifier>, cased:
                     tokens.push(GlobToken::Literal(bytes.into()));
                 }
             }
-            StringPart::Special(SpecialChar::WildcardMulti) => {
+            Piece::AnyMany => {
                 if tokens.last() != Some(&GlobToken::AnyMany) {
                     tokens.push(GlobToken::AnyMany);
                 }
             }
-            StringPart::Special(SpecialChar::WildcardSingle) => tokens.push(GlobToken::AnyOne),
+            Piece::AnyOne => tokens.push(GlobToken::AnyOne),
         }
     }
-    if matches!(position, Some(Modifier::Contains | Modifier::StartsWith))
+    if matches!(position, Position::Anywhere | Position::Start)
         && tokens.last() != Some(&GlobToken::AnyMany)
     {
         tokens.push(GlobToken::AnyMany);
@@ -373,59 +475,6 @@ pub(crate) fn string_pattern(s: &SigmaString, position: Option<Modifier>, cased:
         [AnyMany, Lit(l), AnyMany] => Pattern::contains(l.to_vec(), cased),
         _ => Pattern::Glob(tokens, cased),
     }
-}
-
-/// The `windash` variants of a value: every `-`, `/`, en dash, em dash or horizontal bar
-/// that starts a word (at the start or after whitespace) takes each of the five forms.
-fn windash_variants(s: &SigmaString) -> Result<Vec<SigmaString>, String> {
-    const DASHES: [char; 5] = ['-', '/', '\u{2013}', '\u{2014}', '\u{2015}'];
-    let mut variants: Vec<Vec<StringPart>> = vec![Vec::new()];
-    let mut at_word_start = true;
-    for part in &s.parts {
-        match part {
-            StringPart::Special(_) => {
-                at_word_start = false;
-                for v in &mut variants {
-                    v.push(part.clone());
-                }
-            }
-            StringPart::Plain(text) => {
-                for c in text.chars() {
-                    let forms: Vec<char> = if at_word_start && DASHES.contains(&c) {
-                        DASHES.to_vec()
-                    } else {
-                        vec![c]
-                    };
-                    at_word_start = c.is_whitespace();
-                    if variants.len() * forms.len() > MAX_WINDASH_VARIANTS {
-                        return Err(format!(
-                            "`windash` would expand to more than {MAX_WINDASH_VARIANTS} values"
-                        ));
-                    }
-                    variants = variants
-                        .into_iter()
-                        .flat_map(|v| {
-                            forms.iter().map(move |f| {
-                                let mut v = v.clone();
-                                match v.last_mut() {
-                                    Some(StringPart::Plain(t)) => t.push(*f),
-                                    _ => v.push(StringPart::Plain(f.to_string())),
-                                }
-                                v
-                            })
-                        })
-                        .collect();
-                }
-            }
-        }
-    }
-    Ok(variants
-        .into_iter()
-        .map(|parts| SigmaString {
-            parts,
-            original: s.original.clone(),
-        })
-        .collect())
 }
 
 fn compile_condition(
@@ -480,55 +529,54 @@ fn compile_condition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rsigma_parser::SigmaString;
 
-    fn pattern(value: &str, position: Option<Modifier>) -> Pattern {
-        string_pattern(&SigmaString::new(value), position, false)
+    fn pattern(value: &str, position: Position) -> Pattern {
+        string_pattern(
+            &modifiers::pieces(&SigmaString::new(value)),
+            position,
+            false,
+        )
     }
 
     #[test]
     fn positions_become_the_cheapest_pattern() {
         assert!(
-            matches!(pattern(r"\w3wp.exe", Some(Modifier::EndsWith)), Pattern::Suffix(l) if &*l.bytes == br"\w3wp.exe")
+            matches!(pattern(r"\w3wp.exe", Position::End), Pattern::Suffix(l) if &*l.bytes == br"\w3wp.exe")
         );
         assert!(matches!(
-            pattern("C:\\Windows\\", Some(Modifier::StartsWith)),
+            pattern("C:\\Windows\\", Position::Start),
             Pattern::Prefix(_)
         ));
         assert!(
-            matches!(pattern("WhoAmI", Some(Modifier::Contains)), Pattern::Contains(l, _) if &*l.bytes == b"whoami")
+            matches!(pattern("WhoAmI", Position::Anywhere), Pattern::Contains(l, _) if &*l.bytes == b"whoami")
         );
-        assert!(matches!(pattern("cmd.exe", None), Pattern::Exact(_)));
-        assert!(matches!(pattern("*cmd.exe", None), Pattern::Suffix(_)));
         assert!(matches!(
-            pattern("MSExchange*AppPool", Some(Modifier::Contains)),
+            pattern("cmd.exe", Position::Whole),
+            Pattern::Exact(_)
+        ));
+        assert!(matches!(
+            pattern("*cmd.exe", Position::Whole),
+            Pattern::Suffix(_)
+        ));
+        assert!(matches!(
+            pattern("MSExchange*AppPool", Position::Anywhere),
             Pattern::Glob(..)
         ));
-        assert!(matches!(pattern("", None), Pattern::Exact(l) if l.bytes.is_empty()));
+        assert!(matches!(pattern("", Position::Whole), Pattern::Exact(l) if l.bytes.is_empty()));
     }
 
     #[test]
     fn escaped_wildcards_are_literals() {
-        // Sigma: `\*` is a literal star; `\w` keeps its backslash.
-        assert!(matches!(pattern(r"a\*b", None), Pattern::Exact(l) if &*l.bytes == b"a*b"));
+        // Sigma: `\*` is a literal star; `\w` keeps its backslash; a trailing `\` stays.
         assert!(
-            matches!(pattern(r"\\server\share", None), Pattern::Exact(l) if &*l.bytes == br"\server\share")
+            matches!(pattern(r"a\*b", Position::Whole), Pattern::Exact(l) if &*l.bytes == b"a*b")
         );
-    }
-
-    #[test]
-    fn windash_expands_word_starting_dashes_only() {
-        let variants = windash_variants(&SigmaString::new(" -enc x-y")).unwrap();
-        assert_eq!(variants.len(), 5);
-        let texts: Vec<String> = variants
-            .iter()
-            .map(|v| match &v.parts[..] {
-                [StringPart::Plain(t)] => t.clone(),
-                _ => panic!("plain"),
-            })
-            .collect();
-        assert!(texts.contains(&" /enc x-y".to_string()));
-        assert!(texts.contains(&" \u{2015}enc x-y".to_string()));
-        let many = SigmaString::new(&" -a".repeat(10));
-        assert!(windash_variants(&many).is_err());
+        assert!(
+            matches!(pattern(r"\\server\share", Position::Whole), Pattern::Exact(l) if &*l.bytes == br"\server\share")
+        );
+        assert!(
+            matches!(pattern(r"\inetpub\", Position::Anywhere), Pattern::Contains(l, _) if &*l.bytes == br"\inetpub\")
+        );
     }
 }

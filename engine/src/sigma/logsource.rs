@@ -1,18 +1,95 @@
-//! Log source routing: which events a rule's `logsource` covers. An event outside a
-//! rule's log source is never evaluated against it.
+//! Log source routing: which events a rule's `logsource` covers, from the data in
+//! `engine/mappings/logsources.yml`. An event outside a rule's log source is never
+//! evaluated against it.
+
+use std::collections::BTreeMap;
 
 use rsigma_parser::LogSource;
-use tripline_ingest::{Event, EventKind, FieldId, Schema};
+use serde::Deserialize;
+use tripline_ingest::{EventKind, FieldPlanBuilder, Schema};
+
+use super::detection::{PredicateTable, string_pattern};
+use super::modifiers::Piece;
+use crate::ir::{Expr, Position, Test};
+
+/// The built-in log-source table.
+pub const BUILTIN_LOGSOURCES: &str = include_str!("../../mappings/logsources.yml");
+
+/// A loaded log-source table.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LogsourceMap {
+    /// Named channels, for YAML anchors; not used otherwise.
+    #[serde(default)]
+    #[allow(dead_code)]
+    channels: BTreeMap<String, String>,
+    categories: BTreeMap<String, Category>,
+    services: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Category {
+    #[serde(default)]
+    windows: Vec<WindowsEntry>,
+    #[serde(default)]
+    kinds: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowsEntry {
+    channel: String,
+    #[serde(default)]
+    event_id: Vec<u32>,
+    /// Field -> value or values the record must also have.
+    #[serde(default, rename = "where")]
+    condition: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl LogsourceMap {
+    pub fn builtin() -> LogsourceMap {
+        LogsourceMap::from_yaml(BUILTIN_LOGSOURCES).expect("the built-in log-source table is valid")
+    }
+
+    /// Parses and checks a log-source table.
+    pub fn from_yaml(text: &str) -> Result<LogsourceMap, String> {
+        let map: LogsourceMap = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
+        for (name, category) in &map.categories {
+            for kind in &category.kinds {
+                if EventKind::from_key(kind).is_none() {
+                    return Err(format!("category `{name}`: unknown event kind `{kind}`"));
+                }
+            }
+        }
+        Ok(map)
+    }
+}
 
 /// The events a rule applies to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Route {
-    /// Event kinds covered; empty for any kind.
+    /// Windows event records: channel, event ids (empty: any), and a condition they must
+    /// also meet.
+    pub windows: Vec<WindowsSource>,
+    /// ECS and Defender events, by kind.
     pub kinds: Vec<EventKind>,
-    /// Windows event channel, compared case-insensitively.
-    pub channel: Option<Box<[u8]>>,
-    /// `product: windows` / `linux` / `macos`.
     pub product: Option<Product>,
+    /// A logsource naming only a product: every event of that product.
+    pub all_events: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WindowsSource {
+    pub channel: String,
+    pub event_ids: Vec<u32>,
+    pub condition: Option<Expr>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,36 +99,23 @@ pub(crate) enum Product {
     Other,
 }
 
-/// Categories and the event kinds they cover.
-const CATEGORIES: &[(&str, EventKind)] = &[
-    ("process_creation", EventKind::ProcessStart),
-    ("process_termination", EventKind::ProcessEnd),
-    ("file_event", EventKind::FileCreate),
-    ("network_connection", EventKind::Network),
-    ("webserver", EventKind::WebRequest),
-];
-
-/// Windows services and their event channels.
-const SERVICES: &[(&str, &str)] = &[
-    ("security", "Security"),
-    ("system", "System"),
-    ("application", "Application"),
-    ("sysmon", "Microsoft-Windows-Sysmon/Operational"),
-    ("powershell", "Microsoft-Windows-PowerShell/Operational"),
-    ("powershell-classic", "Windows PowerShell"),
-    (
-        "taskscheduler",
-        "Microsoft-Windows-TaskScheduler/Operational",
-    ),
-    ("wmi", "Microsoft-Windows-WMI-Activity/Operational"),
-    (
-        "windefend",
-        "Microsoft-Windows-Windows Defender/Operational",
-    ),
-];
+impl Product {
+    /// Whether events of `schema` can be of this product.
+    pub fn admits(self, schema: Schema) -> bool {
+        match self {
+            Product::Windows => true,
+            Product::Other => schema == Schema::Ecs,
+        }
+    }
+}
 
 /// The route for a `logsource`, or why it cannot be routed.
-pub(crate) fn route(logsource: &LogSource) -> Result<Route, String> {
+pub(crate) fn route(
+    logsource: &LogSource,
+    map: &LogsourceMap,
+    fields: &mut FieldPlanBuilder,
+    table: &mut PredicateTable,
+) -> Result<Route, String> {
     let product = match logsource.product.as_deref() {
         None => None,
         Some("windows") => Some(Product::Windows),
@@ -62,46 +126,170 @@ pub(crate) fn route(logsource: &LogSource) -> Result<Route, String> {
         product,
         ..Route::default()
     };
-    if let Some(category) = logsource.category.as_deref() {
-        let kind = CATEGORIES
-            .iter()
-            .find(|(name, _)| *name == category)
-            .map(|(_, kind)| *kind)
-            .ok_or_else(|| format!("category `{category}` is not supported yet"))?;
-        route.kinds.push(kind);
-    }
-    if let Some(service) = logsource.service.as_deref() {
-        let channel = SERVICES
-            .iter()
-            .find(|(name, _)| *name == service)
-            .map(|(_, channel)| *channel)
-            .ok_or_else(|| format!("service `{service}` is not supported yet"))?;
-        route.channel = Some(channel.as_bytes().into());
-    }
-    if route.kinds.is_empty() && route.channel.is_none() {
-        return Err("a logsource needs a category or a service Tripline can route".into());
+    let service_channels = match logsource.service.as_deref() {
+        None => None,
+        Some(service) => Some(
+            map.services
+                .get(service)
+                .ok_or_else(|| format!("service `{service}` is not in the log-source table"))?,
+        ),
+    };
+    match logsource.category.as_deref() {
+        Some(name) => {
+            let category = map
+                .categories
+                .get(name)
+                .ok_or_else(|| format!("category `{name}` is not in the log-source table"))?;
+            for entry in &category.windows {
+                if service_channels.is_some_and(|c| !c.contains(&entry.channel)) {
+                    continue;
+                }
+                route.windows.push(WindowsSource {
+                    channel: entry.channel.clone(),
+                    event_ids: entry.event_id.clone(),
+                    condition: condition(&entry.condition, fields, table),
+                });
+            }
+            route.kinds = category
+                .kinds
+                .iter()
+                .filter_map(|k| EventKind::from_key(k))
+                .collect();
+            if service_channels.is_some() && route.windows.is_empty() {
+                return Err(format!(
+                    "category `{name}` has no events on the channels of service `{}`",
+                    logsource.service.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        None => match service_channels {
+            Some(channels) => {
+                route.windows = channels
+                    .iter()
+                    .map(|channel| WindowsSource {
+                        channel: channel.clone(),
+                        event_ids: Vec::new(),
+                        condition: None,
+                    })
+                    .collect();
+            }
+            None if product.is_some() => route.all_events = true,
+            None => return Err("a logsource needs a category, a service or a product".into()),
+        },
     }
     Ok(route)
 }
 
-impl Route {
-    /// Whether `event` is in this route (kinds are checked by the rule index).
-    pub fn admits(&self, event: &Event<'_>) -> bool {
-        let schema = event.schema();
-        match self.product {
-            Some(Product::Windows) if !windows_capable(schema) => return false,
-            Some(Product::Other) if schema != Schema::Ecs => return false,
-            _ => {}
-        }
-        match &self.channel {
-            None => true,
-            Some(channel) => event
-                .bytes(FieldId::CHANNEL)
-                .is_some_and(|c| c.eq_ignore_ascii_case(channel)),
-        }
+/// A `where` selection: every field equals one of its values (case-insensitively).
+fn condition(
+    fields_and_values: &BTreeMap<String, OneOrMany>,
+    fields: &mut FieldPlanBuilder,
+    table: &mut PredicateTable,
+) -> Option<Expr> {
+    if fields_and_values.is_empty() {
+        return None;
     }
+    let parts = fields_and_values
+        .iter()
+        .map(|(field, values)| {
+            let values = match values {
+                OneOrMany::One(v) => std::slice::from_ref(v),
+                OneOrMany::Many(v) => v.as_slice(),
+            };
+            let field_id = fields.field(field);
+            let key = format!("logsource where {field}={values:?}");
+            let id = table.intern_test(key, field_id, || Test::Patterns {
+                patterns: values
+                    .iter()
+                    .map(|v| {
+                        string_pattern(
+                            &[Piece::Literal(v.as_bytes().to_vec())],
+                            Position::Whole,
+                            false,
+                        )
+                    })
+                    .collect(),
+                all: false,
+            });
+            Expr::Pred(id)
+        })
+        .collect::<Vec<_>>();
+    Some(if parts.len() == 1 {
+        parts.into_iter().next().expect("one part")
+    } else {
+        Expr::And(parts)
+    })
 }
 
-fn windows_capable(schema: Schema) -> bool {
-    schema.is_windows_event() || matches!(schema, Schema::Ecs | Schema::Mde | Schema::MdeStreaming)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tripline_ingest::FieldMap;
+
+    fn logsource(
+        category: Option<&str>,
+        service: Option<&str>,
+        product: Option<&str>,
+    ) -> LogSource {
+        LogSource {
+            category: category.map(str::to_owned),
+            service: service.map(str::to_owned),
+            product: product.map(str::to_owned),
+            ..LogSource::default()
+        }
+    }
+
+    fn route_of(ls: LogSource) -> Result<Route, String> {
+        let mut fields = FieldPlanBuilder::new(FieldMap::builtin());
+        let mut table = PredicateTable::new();
+        route(&ls, &LogsourceMap::builtin(), &mut fields, &mut table)
+    }
+
+    #[test]
+    fn categories_services_and_products() {
+        let pc = route_of(logsource(Some("process_creation"), None, Some("windows"))).unwrap();
+        assert_eq!(pc.windows.len(), 2);
+        assert_eq!(pc.kinds, [EventKind::ProcessStart]);
+        let add = route_of(logsource(Some("registry_add"), None, Some("windows"))).unwrap();
+        assert!(add.windows[0].condition.is_some());
+        let security = route_of(logsource(None, Some("security"), Some("windows"))).unwrap();
+        assert_eq!(security.windows[0].channel, "Security");
+        assert!(security.windows[0].event_ids.is_empty());
+        let both = route_of(logsource(
+            Some("process_creation"),
+            Some("security"),
+            Some("windows"),
+        ))
+        .unwrap();
+        assert_eq!(both.windows.len(), 1);
+        assert_eq!(both.windows[0].event_ids, [4688]);
+        let any = route_of(logsource(None, None, Some("windows"))).unwrap();
+        assert!(any.all_events);
+        assert!(
+            route_of(logsource(
+                Some("ps_script"),
+                Some("security"),
+                Some("windows")
+            ))
+            .is_err()
+        );
+        assert!(
+            route_of(logsource(Some("nope"), None, Some("windows")))
+                .unwrap_err()
+                .contains("nope")
+        );
+        assert!(
+            route_of(logsource(None, None, Some("aws")))
+                .unwrap_err()
+                .contains("aws")
+        );
+        assert!(route_of(logsource(None, None, None)).is_err());
+    }
+
+    #[test]
+    fn the_table_checks_its_kinds() {
+        assert!(
+            LogsourceMap::from_yaml("categories: {x: {kinds: [sideways]}}\nservices: {}").is_err()
+        );
+    }
 }

@@ -4,7 +4,9 @@
 
 mod correlation;
 mod detection;
+mod filter;
 pub(crate) mod logsource;
+pub(crate) mod modifiers;
 
 use std::sync::Arc;
 
@@ -12,6 +14,7 @@ use rsigma_parser::{SigmaCollection, SigmaRule, parse_sigma_yaml};
 
 pub(crate) use correlation::{PendingCorrelation, compile_correlations};
 pub(crate) use detection::PredicateTable;
+pub(crate) use filter::{PendingFilter, apply_filters};
 
 use crate::rule::{RuleError, RuleKind, RuleMeta};
 use crate::ruleset::{DetectionRule, Evidence, RuleSetBuilder};
@@ -53,15 +56,13 @@ pub(crate) fn add_collection(
             reason,
         });
     }
-    if !collection.filters.is_empty() {
-        builder.errors.push(RuleError {
-            source_name: source.into(),
-            rule: collection.filters[0].id.clone(),
-            construct: "filter".into(),
-            reason: "Sigma filter rules are not supported yet".into(),
+    let source: Arc<str> = source.into();
+    for filter in collection.filters {
+        builder.filters.push(PendingFilter {
+            source: source.clone(),
+            filter,
         });
     }
-    let source: Arc<str> = source.into();
     let mut added = 0;
     for rule in &collection.rules {
         match compile_rule(builder, &source, rule) {
@@ -95,13 +96,20 @@ fn compile_rule(
         construct,
         reason,
     };
-    let route = logsource::route(&rule.logsource).map_err(|r| fail("logsource".into(), r))?;
-    let compiled = detection::compile_detection(
-        &rule.detection,
+    let route = logsource::route(
+        &rule.logsource,
+        &builder.logsources,
         &mut builder.fields,
         &mut builder.predicates,
     )
-    .map_err(|e| fail(e.construct, e.reason))?;
+    .map_err(|r| fail("logsource".into(), r))?;
+    let mut ctx = detection::Compiler {
+        fields: &mut builder.fields,
+        table: &mut builder.predicates,
+        placeholders: &builder.placeholders,
+    };
+    let compiled = detection::compile_detection(&rule.detection, &mut ctx)
+        .map_err(|e| fail(e.construct, e.reason))?;
     let risk_score =
         risk_score(&rule.custom_attributes).map_err(|r| fail(RISK_SCORE_KEY.into(), r))?;
     let evidence = evidence(rule, &compiled.named).map_err(|r| fail(EVIDENCE_KEY.into(), r))?;
@@ -121,6 +129,7 @@ fn compile_rule(
     }
     builder.detections.push(DetectionRule {
         id,
+        logsource: rule.logsource.clone(),
         route,
         condition: compiled.condition,
         evidence,

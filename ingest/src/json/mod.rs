@@ -5,9 +5,11 @@
 //! values are spans into the line, or into a reused buffer for strings with escapes.
 
 mod scan;
+mod strings;
 mod unescape;
 
 pub(crate) use scan::{DocError, Scanner};
+pub(crate) use strings::any_string_value;
 pub(crate) use unescape::unescape_into;
 
 use hashbrown::HashMap;

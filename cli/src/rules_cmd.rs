@@ -1,7 +1,7 @@
 //! `tripline rules ...`: inspecting rule sets.
 
 use anyhow::Result;
-use tripline_engine::{RuleId, RuleKind};
+use tripline_engine::{RuleId, RuleKind, Severity};
 
 use crate::args::RulesCommand;
 use crate::scan::{load_rules, rule_builder};
@@ -46,13 +46,17 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 println!("{e}");
             }
             let compiled = rules.rules().len();
-            let total = compiled + errors.len();
+            let refused = errors
+                .iter()
+                .filter(|e| e.severity == Severity::Refused)
+                .count();
+            let total = compiled + refused;
             println!(
-                "{total} rules: {compiled} compiled, {} failed ({:.2}% compiled)",
-                errors.len(),
-                100.0 * compiled as f64 / total.max(1) as f64
+                "{total} rules: {compiled} compiled, {refused} failed ({:.2}% compiled), {} warnings",
+                100.0 * compiled as f64 / total.max(1) as f64,
+                errors.len() - refused
             );
-            Ok(if errors.is_empty() {
+            Ok(if refused == 0 {
                 crate::EXIT_OK
             } else {
                 crate::EXIT_INPUT_ERRORS

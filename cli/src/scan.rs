@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use tripline_engine::{
     Alert, CorrelationLimits, Placeholders, Rejected, RuleSet, RuleSetBuilder, ScanConfig, Scanner,
-    Sink,
+    Severity, Sink,
 };
 use tripline_ingest::FieldMap;
 use tripline_ingest::source::{self, Compression, InputSpec, Location, OpenOptions};
@@ -38,11 +38,14 @@ pub fn load_rules(source: &RuleSource, quiet: bool) -> Result<(RuleSet, usize)> 
     let (rules, errors) = builder.build();
     if !quiet {
         for e in errors.iter().take(RULE_ERRORS_SHOWN) {
-            eprintln!("tripline: warning: rule not loaded: {e}");
+            match e.severity {
+                Severity::Refused => eprintln!("tripline: warning: rule not loaded: {e}"),
+                Severity::Warning => eprintln!("tripline: {e}"),
+            }
         }
         if errors.len() > RULE_ERRORS_SHOWN {
             eprintln!(
-                "tripline: warning: ... and {} more rules not loaded",
+                "tripline: warning: ... and {} more (see `tripline rules check`)",
                 errors.len() - RULE_ERRORS_SHOWN
             );
         }

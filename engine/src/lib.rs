@@ -53,7 +53,7 @@ mod stats;
 pub use alert::{Alert, EventRecord, SourceRef};
 pub use builtin::files as builtin_files;
 pub use correlation::CorrelationLimits;
-pub use rule::{RuleError, RuleId, RuleKind, RuleMeta};
+pub use rule::{RuleError, RuleId, RuleKind, RuleMeta, Severity};
 pub use ruleset::{RuleSet, RuleSetBuilder};
 pub use scanner::{Rejected, ScanConfig, Scanner, Sink};
 pub use sigma::modifiers::Placeholders;

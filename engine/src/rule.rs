@@ -49,9 +49,12 @@ impl RuleMeta {
     }
 }
 
-/// A rule that could not be compiled: where it is, which construct, and why.
+/// A rule that could not be compiled, or a problem worth a warning: where it is, which
+/// construct, and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct RuleError {
+    /// Whether the rule was left out, or runs with this noted.
+    pub severity: Severity,
     /// The file (or other source) the rule came from.
     pub source_name: String,
     /// The rule's id, name or title, when the document got that far.
@@ -61,8 +64,21 @@ pub struct RuleError {
     pub reason: String,
 }
 
+/// How bad a [`RuleError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    /// The rule cannot run and was left out.
+    Refused,
+    /// The rule runs; something in it or about it deserves attention (e.g. a filter that
+    /// names a rule which is not loaded).
+    Warning,
+}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.severity == Severity::Warning {
+            write!(f, "warning: ")?;
+        }
         write!(f, "{}", self.source_name)?;
         if let Some(rule) = &self.rule {
             write!(f, ": rule {rule}")?;

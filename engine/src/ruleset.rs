@@ -10,7 +10,7 @@ use tripline_ingest::{FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
 use crate::builtin;
 use crate::ir::{Expr, Predicate};
 use crate::routing::RouteIndex;
-use crate::rule::{RuleError, RuleId, RuleMeta};
+use crate::rule::{RuleError, RuleId, RuleMeta, Severity};
 use crate::sigma::logsource::{LogsourceMap, Route};
 use crate::sigma::modifiers::Placeholders;
 use crate::sigma::{self, PendingCorrelation, PendingFilter};
@@ -196,6 +196,7 @@ impl RuleSetBuilder {
                     self.add_sigma_yaml(&file.display().to_string(), &text);
                 }
                 Err(e) => self.errors.push(RuleError {
+                    severity: Severity::Refused,
                     source_name: file.display().to_string(),
                     rule: None,
                     construct: "file".into(),
@@ -236,6 +237,7 @@ impl RuleSetBuilder {
 fn collect_rule_files(path: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<RuleError>) {
     let report = |errors: &mut Vec<RuleError>, e: std::io::Error| {
         errors.push(RuleError {
+            severity: Severity::Refused,
             source_name: path.display().to_string(),
             rule: None,
             construct: "path".into(),

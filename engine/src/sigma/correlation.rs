@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rsigma_parser::{CorrelationCondition, CorrelationType, WindowMode};
 
 use super::RISK_SCORE_KEY;
-use crate::rule::{RuleError, RuleKind, RuleMeta};
+use crate::rule::{RuleError, RuleKind, RuleMeta, Severity};
 use crate::ruleset::{CorrelationRule, CorrelationStep, Feed, RuleSetBuilder};
 
 /// A parsed correlation waiting for [`compile_correlations`].
@@ -32,6 +32,7 @@ fn compile(
 ) -> Result<CorrelationRule, RuleError> {
     let rule = &pending.rule;
     let fail = |construct: &str, reason: String| RuleError {
+        severity: Severity::Refused,
         source_name: pending.source.to_string(),
         rule: Some(super::rule_label(&rule.id, &rule.name, &rule.title)),
         construct: construct.into(),

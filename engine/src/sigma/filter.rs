@@ -9,7 +9,7 @@ use rsigma_parser::{FilterRule, FilterRuleTarget, LogSource};
 
 use super::detection::{Compiler, compile_detection};
 use crate::ir::Expr;
-use crate::rule::RuleError;
+use crate::rule::{RuleError, Severity};
 use crate::ruleset::RuleSetBuilder;
 
 /// A parsed filter waiting for [`apply_filters`], when every rule is known.
@@ -21,15 +21,21 @@ pub(crate) struct PendingFilter {
 /// Applies every pending filter to the detection rules it names.
 pub(crate) fn apply_filters(builder: &mut RuleSetBuilder) {
     for pending in std::mem::take(&mut builder.filters) {
-        if let Err(e) = apply(builder, &pending) {
-            builder.errors.push(e);
+        match apply(builder, &pending) {
+            Ok(missing) => builder.errors.extend(missing),
+            Err(e) => builder.errors.push(e),
         }
     }
 }
 
-fn apply(builder: &mut RuleSetBuilder, pending: &PendingFilter) -> Result<(), RuleError> {
+/// Applies one filter; returns the references it could not resolve as errors.
+fn apply(
+    builder: &mut RuleSetBuilder,
+    pending: &PendingFilter,
+) -> Result<Vec<RuleError>, RuleError> {
     let filter = &pending.filter;
     let fail = |construct: String, reason: String| RuleError {
+        severity: Severity::Refused,
         source_name: pending.source.to_string(),
         rule: Some(super::rule_label(&filter.id, &filter.name, &filter.title)),
         construct,
@@ -42,6 +48,7 @@ fn apply(builder: &mut RuleSetBuilder, pending: &PendingFilter) -> Result<(), Ru
     };
     let compiled = compile_detection(&filter.detection, &mut ctx)
         .map_err(|e| fail(format!("filter.{}", e.construct), e.reason))?;
+    let mut missing = Vec::new();
     let targets: Vec<usize> = match &filter.rules {
         FilterRuleTarget::Any => (0..builder.detections.len()).collect(),
         FilterRuleTarget::Specific(references) => {
@@ -60,10 +67,14 @@ fn apply(builder: &mut RuleSetBuilder, pending: &PendingFilter) -> Result<(), Ru
                     .map(|(i, _)| i)
                     .collect();
                 if found.is_empty() {
-                    return Err(fail(
-                        "filter.rules".into(),
-                        format!("`{reference}` is not a detection rule in this rule set"),
-                    ));
+                    // Reported, and the filter still applies to the rules it does find.
+                    missing.push(RuleError {
+                        severity: Severity::Warning,
+                        ..fail(
+                            "filter.rules".into(),
+                            format!("`{reference}` is not a detection rule in this rule set"),
+                        )
+                    });
                 }
                 targets.extend(found);
             }
@@ -85,7 +96,7 @@ fn apply(builder: &mut RuleSetBuilder, pending: &PendingFilter) -> Result<(), Ru
             Expr::Not(Box::new(compiled.condition.clone())),
         ]);
     }
-    Ok(())
+    Ok(missing)
 }
 
 /// Whether every field the filter's logsource sets is the rule's too.

@@ -23,7 +23,39 @@ pub struct LogsourceMap {
     #[allow(dead_code)]
     channels: BTreeMap<String, String>,
     categories: BTreeMap<String, Category>,
-    services: BTreeMap<String, Vec<String>>,
+    services: BTreeMap<String, Service>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+enum Service {
+    Channels(Vec<String>),
+    Full {
+        #[serde(default)]
+        channels: Vec<String>,
+        #[serde(default)]
+        kinds: Vec<String>,
+    },
+}
+
+impl Service {
+    fn channels(&self) -> &[String] {
+        match self {
+            Service::Channels(c) | Service::Full { channels: c, .. } => c,
+        }
+    }
+
+    fn kinds(&self) -> Option<Vec<EventKind>> {
+        match self {
+            Service::Full { kinds, .. } if !kinds.is_empty() => Some(
+                kinds
+                    .iter()
+                    .filter_map(|k| EventKind::from_key(k))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -61,11 +93,17 @@ impl LogsourceMap {
     /// Parses and checks a log-source table.
     pub fn from_yaml(text: &str) -> Result<LogsourceMap, String> {
         let map: LogsourceMap = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
-        for (name, category) in &map.categories {
-            for kind in &category.kinds {
-                if EventKind::from_key(kind).is_none() {
-                    return Err(format!("category `{name}`: unknown event kind `{kind}`"));
-                }
+        let kinds = map
+            .categories
+            .iter()
+            .flat_map(|(name, c)| c.kinds.iter().map(move |k| (name, k)))
+            .chain(map.services.iter().flat_map(|(name, s)| match s {
+                Service::Full { kinds, .. } => kinds.iter().map(move |k| (name, k)).collect(),
+                Service::Channels(_) => Vec::new(),
+            }));
+        for (name, kind) in kinds {
+            if EventKind::from_key(kind).is_none() {
+                return Err(format!("`{name}`: unknown event kind `{kind}`"));
             }
         }
         Ok(map)
@@ -126,14 +164,16 @@ pub(crate) fn route(
         product,
         ..Route::default()
     };
-    let service_channels = match logsource.service.as_deref() {
+    let service = match logsource.service.as_deref() {
         None => None,
-        Some(service) => Some(
+        Some(name) => Some(
             map.services
-                .get(service)
-                .ok_or_else(|| format!("service `{service}` is not in the log-source table"))?,
+                .get(name)
+                .ok_or_else(|| format!("service `{name}` is not in the log-source table"))?,
         ),
     };
+    let service_channels = service.map(Service::channels);
+    let service_kinds = service.and_then(Service::kinds);
     match logsource.category.as_deref() {
         Some(name) => {
             let category = map
@@ -154,8 +194,13 @@ pub(crate) fn route(
                 .kinds
                 .iter()
                 .filter_map(|k| EventKind::from_key(k))
+                // With a service, only the kinds the service also has (none for a
+                // service that is only Windows channels).
+                .filter(|k| {
+                    service.is_none() || service_kinds.as_ref().is_some_and(|s| s.contains(k))
+                })
                 .collect();
-            if service_channels.is_some() && route.windows.is_empty() {
+            if service.is_some() && route.windows.is_empty() && route.kinds.is_empty() {
                 return Err(format!(
                     "category `{name}` has no events on the channels of service `{}`",
                     logsource.service.as_deref().unwrap_or_default()
@@ -172,6 +217,7 @@ pub(crate) fn route(
                         condition: None,
                     })
                     .collect();
+                route.kinds = service_kinds.unwrap_or_default();
             }
             None if product.is_some() => route.all_events = true,
             None => return Err("a logsource needs a category, a service or a product".into()),
@@ -263,6 +309,9 @@ mod tests {
         .unwrap();
         assert_eq!(both.windows.len(), 1);
         assert_eq!(both.windows[0].event_ids, [4688]);
+        let ecs_dns = route_of(logsource(Some("network"), Some("dns"), None)).unwrap();
+        assert_eq!(ecs_dns.kinds, [EventKind::Dns]);
+        assert!(ecs_dns.windows.is_empty());
         let any = route_of(logsource(None, None, Some("windows"))).unwrap();
         assert!(any.all_events);
         assert!(

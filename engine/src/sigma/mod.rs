@@ -16,7 +16,7 @@ pub(crate) use correlation::{PendingCorrelation, compile_correlations};
 pub(crate) use detection::PredicateTable;
 pub(crate) use filter::{PendingFilter, apply_filters};
 
-use crate::rule::{RuleError, RuleKind, RuleMeta};
+use crate::rule::{RuleError, RuleKind, RuleMeta, Severity};
 use crate::ruleset::{DetectionRule, Evidence, RuleSetBuilder};
 
 /// Custom attribute: an integer risk score (0-100) copied into alerts.
@@ -31,6 +31,7 @@ pub(crate) fn add_yaml(builder: &mut RuleSetBuilder, source: &str, text: &str) -
         Ok(c) => c,
         Err(e) => {
             builder.errors.push(RuleError {
+                severity: Severity::Refused,
                 source_name: source.into(),
                 rule: None,
                 construct: "document".into(),
@@ -50,6 +51,7 @@ pub(crate) fn add_collection(
 ) -> usize {
     for reason in collection.errors {
         builder.errors.push(RuleError {
+            severity: Severity::Refused,
             source_name: source.into(),
             rule: None,
             construct: "document".into(),
@@ -91,6 +93,7 @@ fn compile_rule(
     rule: &SigmaRule,
 ) -> Result<(), RuleError> {
     let fail = |construct: String, reason: String| RuleError {
+        severity: Severity::Refused,
         source_name: source.to_string(),
         rule: Some(rule_label(&rule.id, &rule.name, &rule.title)),
         construct,

@@ -52,7 +52,12 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 errors.len(),
                 100.0 * compiled as f64 / total.max(1) as f64
             );
-            Ok(if errors.is_empty() { crate::EXIT_OK } else { crate::EXIT_INPUT_ERRORS })
+            Ok(if errors.is_empty() {
+                crate::EXIT_OK
+            } else {
+                crate::EXIT_INPUT_ERRORS
+            })
         }
+        RulesCommand::Test(args) => crate::rules_test::run(&args),
     }
 }

@@ -2,6 +2,7 @@
 //! repository): the regression oracle with its skip list, and the golden alert counts
 //! of the whole `rules/windows` tree over the public event logs.
 
+mod golden;
 mod regression;
 
 use std::path::{Path, PathBuf};

@@ -104,6 +104,20 @@ pub enum RulesCommand {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Run each rule's tests: SigmaHQ regression data (`regression_tests_path`) and
+    /// `tripline.examples`. One line per rule with tests; exits 1 when any fails.
+    Test(RulesTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesTestArgs {
+    /// SigmaHQ repository root that `regression_tests_path` is relative to
+    /// [default: the nearest ancestor of each rule file holding `regression_data/`].
+    #[arg(long, value_name = "DIR")]
+    pub sigma_root: Option<PathBuf>,
+    /// Sigma rule files or directories.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.

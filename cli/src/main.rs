@@ -6,6 +6,7 @@ mod output;
 mod progress;
 mod report;
 mod rules_cmd;
+mod rules_test;
 mod scan;
 
 use std::process::ExitCode;

@@ -62,5 +62,6 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 crate::EXIT_INPUT_ERRORS
             })
         }
+        RulesCommand::Test(args) => crate::rules_test::run(&args),
     }
 }

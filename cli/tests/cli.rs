@@ -426,3 +426,94 @@ fn real_event_logs_raise_the_known_web_server_alerts() {
         ])
     );
 }
+
+#[test]
+fn rules_test_runs_the_packs_examples() {
+    let pack = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/rules/builtin");
+    let out = run(&["rules", "test", &pack.display().to_string()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines.contains(
+            &"PASS 78245277-f011-470f-9de3-f8236d1bcf76 Suspicious Child Process of a Web Server: examples 45/45"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"5 rules with tests in 3 files: 5 passed, 0 failed, 0 skipped")
+    );
+}
+
+/// A SigmaHQ-shaped tree: a rule that passes its regression test, and one whose log
+/// source cannot be routed.
+#[test]
+fn rules_test_runs_regression_data_and_exits_1_on_failure() {
+    let root = tempfile::tempdir().unwrap();
+    let data = root.path().join("regression_data/rules/whoami");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir_all(root.path().join("rules")).unwrap();
+    let id = "11111111-2222-3333-4444-555555555555";
+    std::fs::write(
+        data.join("info.yml"),
+        format!(
+            "regression_tests_info:\n  - name: Positive Detection Test\n    type: evtx\n    \
+             match_count: 1\n    path: regression_data/rules/whoami/{id}.evtx\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        data.join(format!("{id}.jsonl")),
+        r#"{"Event":{"System":{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws1"},"EventData":{"Image":"C:\\Windows\\System32\\whoami.exe"}}}"#,
+    )
+    .unwrap();
+    let rule = |id: &str, category: &str| {
+        format!(
+            "title: Whoami {category}\nid: {id}\nlogsource: {{product: windows, category: {category}}}\n\
+             detection:\n  selection: {{Image|endswith: '\\whoami.exe'}}\n  condition: selection\n\
+             regression_tests_path: regression_data/rules/whoami/info.yml\n"
+        )
+    };
+    std::fs::write(
+        root.path().join("rules/a.yml"),
+        rule(id, "process_creation"),
+    )
+    .unwrap();
+    std::fs::write(root.path().join("rules/b.yml"), rule(id, "no_such_category")).unwrap();
+    std::fs::write(root.path().join("rules/c.yml"), "title: no tests\n").unwrap();
+
+    let out = run(&[
+        "rules",
+        "test",
+        &root.path().join("rules").display().to_string(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            format!("PASS {id} Whoami process_creation: 1/1"),
+            format!(
+                "FAIL {id} Whoami no_such_category: 0/1 [logsource: category `no_such_category` is not in the log-source table]"
+            ),
+            "2 rules with tests in 3 files: 1 passed, 1 failed, 0 skipped".into(),
+        ]
+    );
+
+    // Regression data that is not where --sigma-root says: skipped, not failed.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "rules",
+        "test",
+        "--sigma-root",
+        &elsewhere.path().display().to_string(),
+        &root.path().join("rules/a.yml").display().to_string(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!("SKIP {id} Whoami process_creation: - [")),
+        "{stdout}"
+    );
+}

@@ -4,7 +4,7 @@
 use tripline_ingest::Event;
 
 use crate::ir::{Expr, PredId, Test};
-use crate::matcher::{MatchScratch, field_ref, matches, test_value};
+use crate::matcher::{MatchScratch, field_ref, match_patterns, test_value};
 use crate::ruleset::RuleSet;
 
 /// Per-thread evaluation state: a memo of predicate results for the current event.
@@ -65,11 +65,13 @@ impl Evaluator {
             },
             Test::Keywords { patterns, all } => {
                 if *all {
-                    patterns
-                        .iter()
-                        .all(|p| event.any_string(|s| matches(p, s, scratch)))
+                    patterns.iter().all(|p| {
+                        event.any_string(|s| {
+                            match_patterns(std::slice::from_ref(p), false, s, scratch)
+                        })
+                    })
                 } else {
-                    event.any_string(|s| patterns.iter().any(|p| matches(p, s, scratch)))
+                    event.any_string(|s| match_patterns(patterns, false, s, scratch))
                 }
             }
             test => test_value(test, event.get(predicate.field), scratch),

@@ -8,7 +8,8 @@
 //!   is the built-in web-exploitation pack.
 //! * [`Scanner`] is fed bytes in any chunking and pushes [`Alert`]s into a [`Sink`] as
 //!   soon as they are known; [`ScanStats`] accounts for every line.
-//! * [`examples`] runs the example events rules carry.
+//! * [`examples`] runs the example events rules carry; [`regression`] runs SigmaHQ's
+//!   regression data (a rule alone over its recorded events) and both for rule files.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -43,6 +44,7 @@ mod eval;
 pub mod examples;
 mod ir;
 mod matcher;
+pub mod regression;
 mod routing;
 mod rule;
 mod ruleset;

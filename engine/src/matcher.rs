@@ -13,6 +13,51 @@ pub(crate) struct MatchScratch {
     lowered: Vec<u8>,
 }
 
+/// A value ready for matching: its bytes, and their ASCII lowercase when a pattern needs
+/// it (computed once per value, not once per pattern).
+pub(crate) struct Prepared<'v> {
+    value: &'v [u8],
+    lowered: &'v [u8],
+}
+
+impl MatchScratch {
+    fn prepare<'v>(&'v mut self, value: &'v [u8], patterns: &[Pattern]) -> Prepared<'v> {
+        let folds = patterns.iter().any(|p| match p {
+            Pattern::Contains(l, _) => !l.cased,
+            Pattern::Glob(_, cased) => !cased,
+            _ => false,
+        });
+        if !folds {
+            return Prepared {
+                value,
+                lowered: value,
+            };
+        }
+        self.lowered.clear();
+        self.lowered
+            .extend(value.iter().map(u8::to_ascii_lowercase));
+        Prepared {
+            value,
+            lowered: &self.lowered,
+        }
+    }
+}
+
+/// Whether any of `patterns` (every one, with `all`) matches `value`.
+pub(crate) fn match_patterns(
+    patterns: &[Pattern],
+    all: bool,
+    value: &[u8],
+    scratch: &mut MatchScratch,
+) -> bool {
+    let prepared = scratch.prepare(value, patterns);
+    if all {
+        patterns.iter().all(|p| matches(p, &prepared))
+    } else {
+        patterns.iter().any(|p| matches(p, &prepared))
+    }
+}
+
 /// Whether `value` passes `test`. Tests that need more than the value (`fieldref`,
 /// keywords) are run by the evaluator and are false here.
 pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut MatchScratch) -> bool {
@@ -22,12 +67,12 @@ pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut Match
             FieldValue::Missing | FieldValue::Null | FieldValue::Object(_) => false,
             FieldValue::Array(array) => {
                 let mut any = false;
-                array.for_each_string(|e| any |= patterns.iter().any(|p| matches(p, e, scratch)));
+                array.for_each_string(|e| any |= match_patterns(patterns, false, e, scratch));
                 !any
             }
             scalar => scalar
                 .as_bytes()
-                .is_some_and(|b| !patterns.iter().any(|p| matches(p, b, scratch))),
+                .is_some_and(|b| !match_patterns(patterns, false, b, scratch)),
         },
         Test::Cidr(networks) => value
             .as_bytes()
@@ -72,8 +117,9 @@ pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut Match
                 // with `all`, every pattern by some element.
                 let mut matched = vec![false; patterns.len()];
                 array.for_each_string(|element| {
+                    let prepared = scratch.prepare(element, patterns);
                     for (i, p) in patterns.iter().enumerate() {
-                        if !matched[i] && matches(p, element, scratch) {
+                        if !matched[i] && matches(p, &prepared) {
                             matched[i] = true;
                         }
                     }
@@ -88,11 +134,7 @@ pub(crate) fn test_value(test: &Test, value: FieldValue<'_>, scratch: &mut Match
                 let Some(bytes) = scalar.as_bytes() else {
                     return false;
                 };
-                if *all {
-                    patterns.iter().all(|p| matches(p, bytes, scratch))
-                } else {
-                    patterns.iter().any(|p| matches(p, bytes, scratch))
-                }
+                match_patterns(patterns, *all, bytes, scratch)
             }
         },
     }
@@ -106,8 +148,9 @@ fn number(value: FieldValue<'_>) -> Option<f64> {
     std::str::from_utf8(text).ok()?.trim().parse().ok()
 }
 
-/// Whether `value` (a scalar's text) matches `pattern`.
-pub(crate) fn matches(pattern: &Pattern, value: &[u8], scratch: &mut MatchScratch) -> bool {
+/// Whether a prepared value matches `pattern`.
+pub(crate) fn matches(pattern: &Pattern, v: &Prepared<'_>) -> bool {
+    let value = v.value;
     match pattern {
         Pattern::Null => false,
         Pattern::Int(n) => std::str::from_utf8(value)
@@ -119,21 +162,10 @@ pub(crate) fn matches(pattern: &Pattern, value: &[u8], scratch: &mut MatchScratc
         Pattern::Suffix(l) => {
             value.len() >= l.bytes.len() && eq(l, &value[value.len() - l.bytes.len()..])
         }
-        Pattern::Contains(l, finder) => {
-            if l.cased {
-                finder.find(value).is_some()
-            } else {
-                finder.find(lowered(value, scratch)).is_some()
-            }
-        }
-        Pattern::Glob(tokens, cased) => {
-            if *cased {
-                glob_match(tokens, value)
-            } else {
-                let lowered = lowered(value, scratch);
-                glob_match(tokens, lowered)
-            }
-        }
+        Pattern::Contains(l, finder) => finder
+            .find(if l.cased { value } else { v.lowered })
+            .is_some(),
+        Pattern::Glob(tokens, cased) => glob_match(tokens, if *cased { value } else { v.lowered }),
         Pattern::Regex(re) => re.is_match(value),
     }
 }
@@ -164,14 +196,6 @@ fn eq(literal: &Literal, value: &[u8]) -> bool {
         // The literal is stored lowercased; fold the value as we compare.
         literal.bytes.eq_ignore_ascii_case(value)
     }
-}
-
-fn lowered<'s>(value: &[u8], scratch: &'s mut MatchScratch) -> &'s [u8] {
-    scratch.lowered.clear();
-    scratch
-        .lowered
-        .extend(value.iter().map(u8::to_ascii_lowercase));
-    &scratch.lowered
 }
 
 /// Matches `*` / `?` globs. Iterative, backtracking only to the last `*` seen, so the
@@ -313,22 +337,41 @@ mod tests {
             bytes: s.as_bytes().into(),
             cased,
         };
-        assert!(matches(
-            &Pattern::Suffix(lit("\\cmd.exe", false)),
-            b"C:\\WINDOWS\\CMD.EXE",
-            &mut scratch
+        let mut one = |p: Pattern, value: &[u8]| match_patterns(&[p], false, value, &mut scratch);
+        assert!(one(
+            Pattern::Suffix(lit("\\cmd.exe", false)),
+            b"C:\\WINDOWS\\CMD.EXE"
         ));
-        assert!(!matches(
-            &Pattern::Suffix(lit("\\cmd.exe", true)),
-            b"C:\\WINDOWS\\CMD.EXE",
-            &mut scratch
+        assert!(!one(
+            Pattern::Suffix(lit("\\cmd.exe", true)),
+            b"C:\\WINDOWS\\CMD.EXE"
         ));
-        assert!(matches(
-            &Pattern::contains(b"whoami".to_vec(), false),
-            b"cmd /c WHOAMI",
-            &mut scratch
+        assert!(one(
+            Pattern::contains(b"whoami".to_vec(), false),
+            b"cmd /c WHOAMI"
         ));
-        assert!(matches(&Pattern::Int(4688), b"4688", &mut scratch));
-        assert!(!matches(&Pattern::Int(4688), b"46880", &mut scratch));
+        assert!(!one(
+            Pattern::contains(b"whoami".to_vec(), true),
+            b"cmd /c WHOAMI"
+        ));
+        assert!(one(Pattern::Int(4688), b"4688"));
+        assert!(!one(Pattern::Int(4688), b"46880"));
+        // Non-ASCII bytes compare exactly.
+        assert!(!one(
+            Pattern::contains("é".as_bytes().to_vec(), false),
+            "É".as_bytes()
+        ));
+    }
+
+    #[test]
+    fn a_value_is_lowered_once_for_all_its_patterns() {
+        let mut scratch = MatchScratch::default();
+        let patterns = [
+            Pattern::contains(b"cased".to_vec(), true),
+            Pattern::contains(b"abc".to_vec(), false),
+        ];
+        assert!(match_patterns(&patterns, false, b"xABCx", &mut scratch));
+        assert!(!match_patterns(&patterns, true, b"xABCx", &mut scratch));
+        assert!(match_patterns(&patterns, true, b"cased ABC", &mut scratch));
     }
 }

@@ -234,7 +234,11 @@ impl RuleSetBuilder {
     }
 }
 
-fn collect_rule_files(path: &Path, out: &mut Vec<std::path::PathBuf>, errors: &mut Vec<RuleError>) {
+pub(crate) fn collect_rule_files(
+    path: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    errors: &mut Vec<RuleError>,
+) {
     let report = |errors: &mut Vec<RuleError>, e: std::io::Error| {
         errors.push(RuleError {
             severity: Severity::Refused,

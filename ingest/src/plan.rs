@@ -149,7 +149,7 @@ impl FieldPlanBuilder {
                         for path in candidate_paths(schema, section, source, name) {
                             let segments: Vec<&str> = path.split('.').collect();
                             let slot = trie.slot(&segments);
-                            if segments.len() > 1 {
+                            if segments.len() > 1 && !segments.contains(&crate::json::ANY_KEY) {
                                 // Some shippers flatten nested keys into one dotted key.
                                 trie.alias(&[path.as_str()], slot);
                             }
@@ -211,8 +211,18 @@ fn candidate_paths(
             } else if name.starts_with('_') {
                 Vec::new()
             } else {
-                let mut paths: Vec<String> =
-                    section.eventdata.iter().map(|c| join(c, name)).collect();
+                // Windows event data: the name, then its spaced form (Defender writes
+                // `Threat Name` where Sigma says ThreatName).
+                let spaced = spaced(name);
+                let mut paths: Vec<String> = section
+                    .eventdata
+                    .iter()
+                    .flat_map(|c| {
+                        let mut names = vec![join(c, name)];
+                        names.extend(spaced.as_deref().map(|s| join(c, s)));
+                        names
+                    })
+                    .collect();
                 if !paths.iter().any(|p| p == name) {
                     paths.push(name.to_owned());
                 }
@@ -227,6 +237,23 @@ fn candidate_paths(
     }
     paths.retain(|p| !p.is_empty() && p.split('.').all(|s| !s.is_empty()));
     paths
+}
+
+/// `CamelCase` as `Camel Case`, when that differs (and the name has no dots).
+fn spaced(name: &str) -> Option<String> {
+    if name.contains('.') {
+        return None;
+    }
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            out.push(' ');
+        }
+        previous_lower = c.is_ascii_lowercase();
+        out.push(c);
+    }
+    (out != name).then_some(out)
 }
 
 /// Everything the parser needs to extract and resolve a rule set's fields.
@@ -374,11 +401,19 @@ mod tests {
     fn windows_fields_resolve_into_event_data_then_root() {
         assert_eq!(
             paths(Schema::Evtx, "Image", 0),
-            ["Event.EventData.Image", "Image"]
+            ["Event.EventData.Image", "Event.UserData.*.Image", "Image"]
+        );
+        assert_eq!(
+            paths(Schema::Flat, "ThreatName", 0),
+            ["ThreatName", "Threat Name"]
         );
         assert_eq!(
             paths(Schema::Winlogbeat, "CommandLine", 0),
-            ["winlog.event_data.CommandLine", "CommandLine"]
+            [
+                "winlog.event_data.CommandLine",
+                "winlog.event_data.Command Line",
+                "CommandLine"
+            ]
         );
         assert_eq!(paths(Schema::Flat, "Image", 0), ["Image"]);
         assert_eq!(
@@ -391,7 +426,10 @@ mod tests {
     fn security_4688_renames_apply_to_every_windows_schema() {
         assert_eq!(
             paths(Schema::Evtx, "Image", 1),
-            ["Event.EventData.NewProcessName"]
+            [
+                "Event.EventData.NewProcessName",
+                "Event.UserData.*.NewProcessName"
+            ]
         );
         assert_eq!(
             paths(Schema::Winlogbeat, "ParentImage", 1),
@@ -399,7 +437,10 @@ mod tests {
         );
         assert_eq!(paths(Schema::Flat, "Image", 1), ["NewProcessName"]);
         // Names the override does not rename fall back to the base resolution.
-        assert_eq!(paths(Schema::Flat, "CommandLine", 1), ["CommandLine"]);
+        assert_eq!(
+            paths(Schema::Flat, "CommandLine", 1),
+            ["CommandLine", "Command Line"]
+        );
     }
 
     #[test]

@@ -81,7 +81,12 @@ pub(crate) struct PathTrie {
 pub(crate) struct Node {
     pub slot: Option<SlotId>,
     pub children: HashMap<Box<[u8]>, u32>,
+    /// The child for a `*` segment: any key not among `children`.
+    pub any_key: Option<u32>,
 }
+
+/// A path segment that matches any object key.
+pub(crate) const ANY_KEY: &str = "*";
 
 /// Index of the root node.
 pub(crate) const ROOT: u32 = 0;
@@ -123,10 +128,14 @@ impl PathTrie {
         let mut node = ROOT;
         for segment in segments {
             let next = self.nodes.len() as u32;
-            let child = *self.nodes[node as usize]
-                .children
-                .entry(Box::from(segment.as_bytes()))
-                .or_insert(next);
+            let child = if *segment == ANY_KEY {
+                *self.nodes[node as usize].any_key.get_or_insert(next)
+            } else {
+                *self.nodes[node as usize]
+                    .children
+                    .entry(Box::from(segment.as_bytes()))
+                    .or_insert(next)
+            };
             if child == next {
                 self.nodes.push(Node::default());
             }
@@ -140,7 +149,8 @@ impl PathTrie {
     }
 
     pub fn child(&self, node: u32, key: &[u8]) -> Option<u32> {
-        self.nodes[node as usize].children.get(key).copied()
+        let node = &self.nodes[node as usize];
+        node.children.get(key).copied().or(node.any_key)
     }
 }
 

@@ -181,7 +181,7 @@ impl Cursor<'_, '_> {
     fn wanted_value(&mut self, node: u32) -> Result<(), JsonError> {
         let trie = self.trie;
         let slot = trie.get(node).slot;
-        let descend = !trie.get(node).children.is_empty();
+        let descend = !trie.get(node).children.is_empty() || trie.get(node).any_key.is_some();
         let start = self.pos;
         let (kind, loc, span_start, span_end) = match self.peek() {
             Some(b'"') => {
@@ -519,6 +519,19 @@ mod tests {
         assert_eq!(
             got,
             vec![Some(r"C:\Windows\cmd.exe".into()), Some("a\"b".into())]
+        );
+    }
+
+    #[test]
+    fn a_star_segment_matches_any_key() {
+        let doc = r#"{"UserData":{"LogFileCleared":{"SubjectUserName":"bob"}},"Other":{"x":{"SubjectUserName":"no"}}}"#;
+        assert_eq!(
+            scan(
+                doc,
+                &["UserData.*.SubjectUserName", "Other.y.SubjectUserName"]
+            )
+            .unwrap(),
+            vec![Some("bob".into()), None]
         );
     }
 

@@ -480,7 +480,11 @@ fn rules_test_runs_regression_data_and_exits_1_on_failure() {
         rule(id, "process_creation"),
     )
     .unwrap();
-    std::fs::write(root.path().join("rules/b.yml"), rule(id, "no_such_category")).unwrap();
+    std::fs::write(
+        root.path().join("rules/b.yml"),
+        rule(id, "no_such_category"),
+    )
+    .unwrap();
     std::fs::write(root.path().join("rules/c.yml"), "title: no tests\n").unwrap();
 
     let out = run(&[

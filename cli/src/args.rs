@@ -76,6 +76,14 @@ pub struct ScanArgs {
     /// e.g. 90s, 15m, 1h, 2d.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
     pub max_lateness: i64,
+    /// Worker threads [default: the number of cores]. The output is the same for any
+    /// number.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Parse every line instead of skipping those that contain none of the rules'
+    /// literals (for checking the prefilter: the alerts are the same).
+    #[arg(long)]
+    pub no_prefilter: bool,
     /// Inputs: files, directories (recursive, sorted), `-` for stdin. Default: stdin.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<std::ffi::OsString>,
@@ -100,6 +108,10 @@ pub enum RulesCommand {
     Check {
         #[command(flatten)]
         config: RuleConfig,
+        /// Also show what the prefilter looks for in raw lines, rule by rule, and which
+        /// rules make it evaluate every line.
+        #[arg(long)]
+        explain_prefilter: bool,
         /// Sigma rule files or directories.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,

@@ -36,7 +36,11 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             );
             Ok(crate::EXIT_OK)
         }
-        RulesCommand::Check { config, paths } => {
+        RulesCommand::Check {
+            config,
+            explain_prefilter,
+            paths,
+        } => {
             let mut builder = rule_builder(&config)?;
             for path in &paths {
                 builder.add_path(path);
@@ -44,6 +48,9 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             let (rules, errors) = builder.build();
             for e in &errors {
                 println!("{e}");
+            }
+            if explain_prefilter {
+                explain(&rules);
             }
             let compiled = rules.rules().len();
             let refused = errors
@@ -63,5 +70,38 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             })
         }
         RulesCommand::Test(args) => crate::rules_test::run(&args),
+    }
+}
+
+/// Prints what the prefilter needs of a line for each rule.
+fn explain(rules: &tripline_engine::RuleSet) {
+    let report = rules.prefilter_report();
+    let always: Vec<&str> = report
+        .rules
+        .iter()
+        .filter(|(_, literals)| literals.is_none())
+        .map(|(id, _)| rules.rule(*id).label())
+        .collect();
+    println!(
+        "prefilter: {} ({} rules, {} evaluated on every line)",
+        match report.searcher {
+            Some(searcher) => format!("on, {searcher}"),
+            None => "off: every line is parsed".to_owned(),
+        },
+        report.rules.len(),
+        always.len()
+    );
+    for (id, literals) in &report.rules {
+        match literals {
+            Some(literals) => println!(
+                "  {}: any of {}",
+                rules.rule(*id).label(),
+                literals.join(" | ")
+            ),
+            None => println!(
+                "  {}: every line (no literal it must contain)",
+                rules.rule(*id).label()
+            ),
+        }
     }
 }

@@ -160,9 +160,13 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             max_lateness: args.max_lateness,
             ..CorrelationLimits::default()
         },
+        prefilter: !args.no_prefilter,
+        threads: args
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     let mut scanner = Scanner::new(rules.clone(), config);
-    let mut buffer = vec![0u8; CHUNK];
+    let mut buffer = Vec::new();
     'inputs: for (done, input) in inputs.iter().enumerate() {
         let options = OpenOptions {
             max_decompressed_bytes: None,
@@ -184,11 +188,14 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         scanner.begin_source(input.name.clone(), &mut sink);
         let mut read = 0u64;
         loop {
+            // Buffers travel to the workers and come back: top this one up to size.
+            buffer.resize(CHUNK, 0);
             match reader.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(n) => {
                     read += n as u64;
-                    scanner.feed(&buffer[..n], &mut sink);
+                    buffer.truncate(n);
+                    buffer = scanner.feed_owned(buffer, &mut sink);
                     // Alerts go out as soon as they are known, also when reading a pipe.
                     if sink.write_error.is_none()
                         && let Err(e) = sink.writer.flush()
@@ -199,6 +206,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                         break 'inputs;
                     }
                     progress.update(&Snapshot {
+                        // With worker threads, counted as results come back.
                         bytes_done: scanner.stats().bytes_read,
                         files_done: done,
                         events: scanner.stats().lines_evaluated,

@@ -65,6 +65,43 @@ struct Final {
     record: Arc<EventRecord>,
 }
 
+/// An event that matched a correlation step's rule, owned (it may cross threads): its
+/// time and group-by values are read once, by the worker that parsed it.
+#[derive(Clone, Debug)]
+pub(crate) struct Observation {
+    pub feed: Feed,
+    pub time: Option<i64>,
+    /// The group-by values (lowercased); `None` when the event lacks one.
+    pub group: Option<Box<[Box<[u8]>]>>,
+    pub record: Arc<EventRecord>,
+}
+
+impl Observation {
+    pub fn new(
+        rules: &RuleSet,
+        feed: Feed,
+        event: &Event<'_>,
+        record: Arc<EventRecord>,
+    ) -> Observation {
+        let step = &rules.correlations[feed.correlation as usize].steps[feed.step as usize];
+        let group = step
+            .group_by
+            .iter()
+            .map(|field| match event.bytes(*field) {
+                Some(v) if !v.is_empty() => Some(v.to_ascii_lowercase().into_boxed_slice()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Vec::into_boxed_slice);
+        Observation {
+            feed,
+            time: event.timestamp().map(Timestamp::as_unix_nanos),
+            group,
+            record,
+        }
+    }
+}
+
 /// One group's state: the events of every step but the last, the last step's events
 /// waiting for the watermark, and the watermark.
 #[derive(Debug)]
@@ -132,38 +169,36 @@ impl CorrelationState {
         }
     }
 
-    /// Records that `event` matched the rule of `feed`'s step, and emits the sequences
-    /// of its group that are now complete.
+    /// Records an observation, and emits the sequences of its group that are now
+    /// complete.
     pub fn observe(
         &mut self,
         rules: &RuleSet,
-        feed: Feed,
-        event: &Event<'_>,
-        record: &Arc<EventRecord>,
+        observation: Observation,
         stats: &mut CorrelationStats,
         emit: &mut impl FnMut(Alert),
     ) {
+        let Observation {
+            feed,
+            time,
+            group,
+            record,
+        } = observation;
         let correlation = &rules.correlations[feed.correlation as usize];
         let step = feed.step as usize;
-        let Some(time) = event.timestamp().map(Timestamp::as_unix_nanos) else {
+        let Some(time) = time else {
             stats.untimed_events += 1;
             return;
         };
-        let mut values = Vec::with_capacity(correlation.steps[step].group_by.len());
-        for field in &correlation.steps[step].group_by {
-            match event.bytes(*field) {
-                Some(v) if !v.is_empty() => values.push(v.to_ascii_lowercase().into_boxed_slice()),
-                _ => {
-                    stats.ungrouped_events += 1;
-                    return;
-                }
-            }
-        }
+        let Some(values) = group else {
+            stats.ungrouped_events += 1;
+            return;
+        };
         self.seq += 1;
         let seq = self.seq;
         let key = GroupKey {
             correlation: feed.correlation,
-            values: values.into_boxed_slice(),
+            values,
         };
         let last = correlation.steps.len() - 1;
         let lateness = self.limits.max_lateness;
@@ -181,7 +216,6 @@ impl CorrelationState {
             let at = group
                 .waiting
                 .partition_point(|f| (f.time, f.seq) <= (time, seq));
-            let record = record.clone();
             group.waiting.insert(
                 at,
                 Final {
@@ -194,14 +228,7 @@ impl CorrelationState {
         } else {
             let entries = &mut group.steps[step];
             let at = entries.partition_point(|e| (e.time, e.seq) <= (time, seq));
-            entries.insert(
-                at,
-                Entry {
-                    time,
-                    seq,
-                    record: record.clone(),
-                },
-            );
+            entries.insert(at, Entry { time, seq, record });
             while entries.len() > self.limits.max_events_per_group {
                 entries.pop_front();
                 stats.evicted_events += 1;

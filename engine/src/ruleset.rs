@@ -9,6 +9,8 @@ use tripline_ingest::{FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
 
 use crate::builtin;
 use crate::ir::{Expr, Predicate};
+use crate::prefilter::Prefilter;
+use crate::prefilter::literals::Requirement;
 use crate::routing::RouteIndex;
 use crate::rule::{RuleError, RuleId, RuleMeta, Severity};
 use crate::sigma::logsource::{LogsourceMap, Route};
@@ -26,6 +28,8 @@ pub struct RuleSet {
     metas: Vec<Arc<RuleMeta>>,
     /// Which detections apply to which events.
     pub(crate) routes: RouteIndex,
+    /// Which lines no rule can match.
+    pub(crate) prefilter: Prefilter,
 }
 
 #[derive(Debug)]
@@ -103,6 +107,32 @@ impl RuleSet {
             .map(|i| RuleId(i as u32))
     }
 
+    /// What the prefilter looks for: whether it can skip lines at all, and per detection
+    /// rule the literals (as raw JSON text, lowercased) of which a line must contain one,
+    /// or `None` for a rule evaluated on every line (which turns the prefilter off).
+    pub fn prefilter_report(&self) -> PrefilterReport {
+        PrefilterReport {
+            active: self.prefilter.is_active(),
+            searcher: self.prefilter.searcher_kind(),
+            rules: self
+                .detections
+                .iter()
+                .zip(&self.prefilter.requirements)
+                .map(|(rule, requirement)| {
+                    let literals = match requirement {
+                        Requirement::Any => None,
+                        Requirement::OneOf(set) => Some(
+                            set.iter()
+                                .map(|l| String::from_utf8_lossy(l).into_owned())
+                                .collect(),
+                        ),
+                    };
+                    (rule.id, literals)
+                })
+                .collect(),
+        }
+    }
+
     /// The field plan the parser uses to extract this rule set's fields.
     pub fn plan(&self) -> &FieldPlan {
         &self.plan
@@ -116,6 +146,15 @@ impl RuleSet {
             .map(|d| d.generates)
             .unwrap_or(true)
     }
+}
+
+/// See [`RuleSet::prefilter_report`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefilterReport {
+    pub active: bool,
+    /// The literal searcher in use, when active.
+    pub searcher: Option<&'static str>,
+    pub rules: Vec<(RuleId, Option<Vec<String>>)>,
 }
 
 /// Collects rules from Sigma documents, then compiles them into a [`RuleSet`]. Rules that
@@ -222,6 +261,10 @@ impl RuleSetBuilder {
         sigma::apply_filters(&mut self);
         sigma::compile_correlations(&mut self);
         let routes = RouteIndex::new(self.detections.iter().map(|d| &d.route));
+        let prefilter = Prefilter::new(
+            self.detections.iter().map(|d| (&d.condition, &d.route)),
+            &self.predicates.predicates,
+        );
         let rules = RuleSet {
             plan: self.fields.build(),
             predicates: self.predicates.predicates,
@@ -229,6 +272,7 @@ impl RuleSetBuilder {
             correlations: self.correlations,
             metas: self.metas,
             routes,
+            prefilter,
         };
         (rules, self.errors)
     }

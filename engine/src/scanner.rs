@@ -9,13 +9,14 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{DEFAULT_MAX_LINE, Framed, LineFramer, Parser, Reject, Timestamp};
+use tripline_ingest::{DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece, Reject, Timestamp};
 
-use crate::alert::{Alert, EventRecord, SourceRef};
-use crate::correlation::{CorrelationLimits, CorrelationState};
-use crate::eval::Evaluator;
+use crate::alert::Alert;
+use crate::correlation::{CorrelationLimits, CorrelationState, Observation};
+use crate::pool::{Action, Done, Origin, Pool};
 use crate::ruleset::RuleSet;
 use crate::stats::ScanStats;
+use crate::worker::{Actions, Worker};
 
 /// Scanner settings.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +24,12 @@ pub struct ScanConfig {
     /// Lines longer than this many bytes are rejected unread.
     pub max_line: usize,
     pub correlation: CorrelationLimits,
+    /// Skip lines that contain none of the rules' literals before parsing them (see the
+    /// README: it never changes the alerts, only the speed).
+    pub prefilter: bool,
+    /// Worker threads: 0 or 1 scans on the caller's thread; more start a pool. The
+    /// output is the same for any number.
+    pub threads: usize,
 }
 
 impl Default for ScanConfig {
@@ -30,6 +37,8 @@ impl Default for ScanConfig {
         ScanConfig {
             max_line: DEFAULT_MAX_LINE,
             correlation: CorrelationLimits::default(),
+            prefilter: true,
+            threads: 1,
         }
     }
 }
@@ -40,9 +49,12 @@ pub struct Rejected<'a> {
     pub source: &'a str,
     pub line: u64,
     pub reason: Reject,
-    /// The line's bytes (empty for lines too long to keep).
+    /// The line's first bytes, at most [`REJECT_PREFIX`] (none for lines too long to keep).
     pub bytes: &'a [u8],
 }
+
+/// How many bytes of a rejected line [`Rejected`] keeps.
+pub const REJECT_PREFIX: usize = 4096;
 
 /// Where a scanner pushes its results.
 pub trait Sink {
@@ -81,37 +93,45 @@ impl Sink for Vec<Alert> {
 /// assert_eq!(alerts[0].events[0].source.line, 1);
 /// ```
 pub struct Scanner {
-    framer: LineFramer,
-    lines: LineScanner,
-}
-
-/// Everything but the framer, so that the framer can lend lines to it.
-struct LineScanner {
     rules: Arc<RuleSet>,
-    parser: Parser,
-    evaluator: Evaluator,
+    prefilter: bool,
+    max_line: usize,
+    framer: LineFramer,
+    mode: Mode,
     correlation: CorrelationState,
     stats: ScanStats,
     source: Arc<str>,
 }
 
+/// Where lines are scanned.
+enum Mode {
+    /// On the caller's thread.
+    Inline(Worker),
+    /// On worker threads, results replayed in order on the caller's thread.
+    Pool(Pool),
+}
+
 impl Scanner {
     pub fn new(rules: Arc<RuleSet>, config: ScanConfig) -> Scanner {
+        let mode = if config.threads > 1 {
+            Mode::Pool(Pool::new(rules.clone(), config.threads))
+        } else {
+            Mode::Inline(Worker::default())
+        };
         Scanner {
+            rules,
+            prefilter: config.prefilter,
+            max_line: config.max_line,
             framer: LineFramer::new(config.max_line),
-            lines: LineScanner {
-                rules,
-                parser: Parser::new(),
-                evaluator: Evaluator::default(),
-                correlation: CorrelationState::new(config.correlation),
-                stats: ScanStats::default(),
-                source: Arc::from("-"),
-            },
+            mode,
+            correlation: CorrelationState::new(config.correlation),
+            stats: ScanStats::default(),
+            source: Arc::from("-"),
         }
     }
 
     pub fn rules(&self) -> &Arc<RuleSet> {
-        &self.lines.rules
+        &self.rules
     }
 
     /// Starts a new input named `name` (as alerts will show it); line numbers restart
@@ -119,164 +139,246 @@ impl Scanner {
     /// so its bytes can never run into the new input's first line.
     pub fn begin_source(&mut self, name: impl Into<Arc<str>>, sink: &mut impl Sink) {
         self.end_source(sink);
-        self.lines.stats.inputs += 1;
-        self.lines.source = name.into();
+        self.stats.inputs += 1;
+        self.source = name.into();
     }
 
-    /// Scans `bytes`, the next piece of the current input.
+    /// Scans `bytes`, the next piece of the current input. With worker threads, the
+    /// alerts of these bytes may come out later (by [`finish`](Scanner::finish) at the
+    /// latest), in the same order.
     pub fn feed(&mut self, bytes: &[u8], sink: &mut impl Sink) {
-        self.lines.stats.bytes_read += bytes.len() as u64;
-        let lines = &mut self.lines;
-        self.framer.push(bytes, |framed| lines.line(framed, sink));
+        self.stats.bytes_read += bytes.len() as u64;
+        self.frame(sink, |framer, each| framer.push_blocks(bytes, each));
+    }
+
+    /// Like [`feed`](Scanner::feed), for a buffer the scanner may keep: with worker
+    /// threads the buffer's complete lines go to a worker as they are, without a copy.
+    /// Returns a buffer to read the next bytes into (possibly one given back earlier,
+    /// with its old contents; resize it as needed).
+    pub fn feed_owned(&mut self, buffer: Vec<u8>, sink: &mut impl Sink) -> Vec<u8> {
+        if !matches!(self.mode, Mode::Pool(_)) {
+            self.feed(&buffer, sink);
+            return buffer;
+        }
+        self.stats.bytes_read += buffer.len() as u64;
+        // Frame first (the carried line completed by this buffer is copied; the rest is
+        // located), then hand the buffer itself over.
+        let mut carried = Vec::new();
+        let mut block = None;
+        self.framer.push_blocks(&buffer, |piece| match piece {
+            Piece::Line(framed) => carried.push(owned(framed)),
+            Piece::Block(b) => {
+                let start = b.bytes.as_ptr() as usize - buffer.as_ptr() as usize;
+                block = Some(((start, start + b.bytes.len()), b.first_line));
+            }
+        });
+        let Scanner {
+            rules,
+            prefilter,
+            max_line,
+            mode,
+            correlation,
+            stats,
+            source,
+            ..
+        } = self;
+        let Mode::Pool(pool) = mode else {
+            unreachable!("checked above");
+        };
+        let mut direct = Direct {
+            rules,
+            correlation,
+            stats,
+            sink,
+        };
+        let mut replay = |done| direct.replay(done);
+        let origin = Origin {
+            source,
+            prefilter: *prefilter,
+            max_line: *max_line,
+        };
+        for (number, bytes, length) in carried {
+            let framed = match length {
+                Some(length) => Framed::TooLong { number, length },
+                None => Framed::Line(Line {
+                    number,
+                    bytes: &bytes,
+                }),
+            };
+            pool.submit(Piece::Line(framed), origin, &mut replay);
+        }
+        match block {
+            Some((range, first_line)) => {
+                pool.submit_buffer(buffer, range, first_line, origin, &mut replay);
+                pool.spare_buffer()
+            }
+            None => buffer,
+        }
     }
 
     /// Ends the current input: scans its last line if it had no line terminator. Does
     /// nothing when the input ended with a newline or was already ended.
     pub fn end_source(&mut self, sink: &mut impl Sink) {
-        let lines = &mut self.lines;
-        self.framer.finish(|framed| lines.line(framed, sink));
+        self.frame(sink, |framer, each| {
+            framer.finish(|framed| each(Piece::Line(framed)))
+        });
     }
 
-    /// Ends the scan: ends the current input and completes every pending correlation.
+    /// Frames input with `framing` and scans each piece it yields.
+    fn frame(
+        &mut self,
+        sink: &mut impl Sink,
+        framing: impl FnOnce(&mut LineFramer, &mut dyn FnMut(Piece<'_>)),
+    ) {
+        let Scanner {
+            rules,
+            prefilter,
+            max_line,
+            framer,
+            mode,
+            correlation,
+            stats,
+            source,
+        } = self;
+        let mut direct = Direct {
+            rules,
+            correlation,
+            stats,
+            sink,
+        };
+        match mode {
+            Mode::Inline(worker) => framing(framer, &mut |piece| {
+                worker.piece(rules, *prefilter, source, piece, &mut direct)
+            }),
+            Mode::Pool(pool) => {
+                let origin = Origin {
+                    source,
+                    prefilter: *prefilter,
+                    max_line: *max_line,
+                };
+                framing(framer, &mut |piece| {
+                    pool.submit(piece, origin, &mut |done| direct.replay(done))
+                })
+            }
+        }
+    }
+
+    /// Ends the scan: ends the current input, waits for the workers, and completes every
+    /// pending correlation.
     pub fn finish(&mut self, sink: &mut impl Sink) {
         self.end_source(sink);
-        let LineScanner {
+        self.wait(sink);
+        let Scanner {
             rules,
             correlation,
             stats,
             ..
-        } = &mut self.lines;
+        } = self;
         correlation.finish(rules, &mut |alert: Alert| {
             stats.count_alert(alert.rule_id.0);
             sink.alert(alert);
         });
     }
 
+    /// Waits until every piece fed so far has been scanned and its alerts pushed.
+    pub fn wait(&mut self, sink: &mut impl Sink) {
+        let Scanner {
+            rules,
+            mode,
+            correlation,
+            stats,
+            ..
+        } = self;
+        if let Mode::Pool(pool) = mode {
+            let mut direct = Direct {
+                rules,
+                correlation,
+                stats,
+                sink,
+            };
+            pool.drain(&mut |done| direct.replay(done));
+        }
+    }
+
     /// Declares that event time has reached `time` for every group (a punctuation, for
     /// instance from the wall clock of a live stream): correlations waiting on quiet
     /// groups complete now instead of at the end of input.
     pub fn advance_watermark(&mut self, time: Timestamp, sink: &mut impl Sink) {
-        let LineScanner {
+        self.wait(sink);
+        let Scanner {
             rules,
             correlation,
             stats,
             ..
-        } = &mut self.lines;
+        } = self;
         correlation.advance_all(time, rules, &mut |alert: Alert| {
             stats.count_alert(alert.rule_id.0);
             sink.alert(alert);
         });
     }
 
+    /// The statistics so far (with worker threads: of the input scanned so far; call
+    /// [`wait`](Scanner::wait) first for all of it).
     pub fn stats(&self) -> &ScanStats {
-        &self.lines.stats
+        &self.stats
     }
 }
 
-impl LineScanner {
-    fn line(&mut self, framed: Framed<'_>, sink: &mut impl Sink) {
-        self.stats.lines_read += 1;
-        let line = match framed {
-            Framed::TooLong { number, .. } => {
-                self.reject(number, Reject::LineTooLong, &[], sink);
-                return;
-            }
-            Framed::Line(line) => line,
-        };
-        let LineScanner {
-            rules,
-            parser,
-            evaluator,
-            correlation,
-            stats,
-            source,
-        } = self;
-        let event = match parser.parse(&rules.plan, line.bytes) {
-            Ok(event) => event,
-            Err(reason) => {
-                self.reject(line.number, reason, line.bytes, sink);
-                return;
-            }
-        };
-        stats.lines_evaluated += 1;
-        if std::str::from_utf8(line.bytes).is_err() {
-            stats.lines_with_invalid_utf8 += 1;
-        }
-        stats.events[event.schema() as usize][event.kind() as usize] += 1;
-        evaluator.begin_event(rules.predicates.len());
-        let mut record: Option<Arc<EventRecord>> = None;
-        let schema = event.schema();
-        for candidate in rules.routes.candidates(&event).into_iter().flatten() {
-            let rule = &rules.detections[candidate.detection as usize];
-            if rule.route.product.is_some_and(|p| !p.admits(schema)) {
-                continue;
-            }
-            if let Some(c) = candidate.condition
-                && !evaluator.eval(rules, &rules.routes.conditions[c as usize], &event)
-            {
-                continue;
-            }
-            if !evaluator.eval(rules, &rule.condition, &event) {
-                continue;
-            }
-            let record = record
-                .get_or_insert_with(|| {
-                    Arc::new(EventRecord {
-                        source: SourceRef {
-                            file: source.clone(),
-                            line: line.number,
-                        },
-                        event: event.summary(),
-                    })
-                })
-                .clone();
-            for feed in &rule.feeds {
-                let mut completed = Vec::new();
-                correlation.observe(
-                    rules,
-                    *feed,
-                    &event,
-                    &record,
-                    &mut stats.correlation,
-                    &mut |a| completed.push(a),
-                );
-                for alert in completed {
-                    stats.count_alert(alert.rule_id.0);
-                    sink.alert(alert);
-                }
-            }
-            if rule.generates {
-                let evidence = rule
-                    .evidence
-                    .iter()
-                    .find(|e| {
-                        e.when
-                            .as_ref()
-                            .is_none_or(|w| evaluator.eval(rules, w, &event))
-                    })
-                    .map(|e| e.label.clone());
-                stats.count_alert(rule.id.0);
-                sink.alert(Alert {
-                    rule_id: rule.id,
-                    rule: rules.rule(rule.id).clone(),
-                    timestamp: event.timestamp(),
-                    host: record.event.host.clone(),
-                    evidence,
-                    group_by: Vec::new(),
-                    events: vec![record],
-                });
+/// An owned copy of a framed line: (number, bytes, length if too long).
+fn owned(framed: Framed<'_>) -> (u64, Vec<u8>, Option<u64>) {
+    match framed {
+        Framed::Line(line) => (line.number, line.bytes.to_vec(), None),
+        Framed::TooLong { number, length } => (number, Vec::new(), Some(length)),
+    }
+}
+
+/// Applies a worker's actions as they come: alerts to the sink, observations to the
+/// correlation state (whose completed sequences go to the sink at once).
+struct Direct<'a, S: Sink> {
+    rules: &'a RuleSet,
+    correlation: &'a mut CorrelationState,
+    stats: &'a mut ScanStats,
+    sink: &'a mut S,
+}
+
+impl<S: Sink> Direct<'_, S> {
+    /// Applies a pool job's results, in order.
+    fn replay(&mut self, done: Done) {
+        self.stats.merge(&done.stats);
+        for action in done.actions {
+            match action {
+                Action::Alert(alert) => Actions::alert(self, alert),
+                Action::Observe(observation) => self.observe(observation),
+                Action::Reject(rejected) => self.sink.reject(&rejected.as_rejected()),
             }
         }
     }
+}
 
-    fn reject(&mut self, line: u64, reason: Reject, bytes: &[u8], sink: &mut impl Sink) {
-        self.stats.lines_rejected += 1;
-        self.stats.rejected[reason.index()] += 1;
-        sink.reject(&Rejected {
-            source: &self.source,
-            line,
-            reason,
-            bytes,
-        });
+impl<S: Sink> Actions for Direct<'_, S> {
+    fn stats(&mut self) -> &mut ScanStats {
+        self.stats
+    }
+
+    fn alert(&mut self, alert: Alert) {
+        self.stats.count_alert(alert.rule_id.0);
+        self.sink.alert(alert);
+    }
+
+    fn observe(&mut self, observation: Observation) {
+        let mut completed = Vec::new();
+        self.correlation.observe(
+            self.rules,
+            observation,
+            &mut self.stats.correlation,
+            &mut |a| completed.push(a),
+        );
+        for alert in completed {
+            self.alert(alert);
+        }
+    }
+
+    fn reject(&mut self, rejected: &Rejected<'_>) {
+        self.sink.reject(rejected);
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use tripline_engine::{Alert, RuleSet, RuleSetBuilder, ScanConfig, ScanStats, Scanner};
+use tripline_ingest::Reject;
 
 fn compile(yaml: &str) -> Arc<RuleSet> {
     let mut builder = RuleSetBuilder::new();
@@ -15,14 +16,69 @@ fn compile(yaml: &str) -> Arc<RuleSet> {
 }
 
 fn scan_chunked(rules: &Arc<RuleSet>, input: &str, chunk: usize) -> (Vec<Alert>, ScanStats) {
-    let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
+    scan_with(rules, input, chunk, ScanConfig::default(), false)
+}
+
+/// Scans `input` fed in pieces of `chunk` bytes, through `feed` or `feed_owned`.
+fn scan_with(
+    rules: &Arc<RuleSet>,
+    input: &str,
+    chunk: usize,
+    config: ScanConfig,
+    owned: bool,
+) -> (Vec<Alert>, ScanStats) {
+    let mut scanner = Scanner::new(rules.clone(), config);
     let mut alerts = Vec::new();
     scanner.begin_source("input.ndjson", &mut alerts);
     for piece in input.as_bytes().chunks(chunk.max(1)) {
-        scanner.feed(piece, &mut alerts);
+        if owned {
+            let _spare = scanner.feed_owned(piece.to_vec(), &mut alerts);
+        } else {
+            scanner.feed(piece, &mut alerts);
+        }
     }
     scanner.finish(&mut alerts);
     (alerts, scanner.stats().clone())
+}
+
+/// The scanner configurations whose results must all be the same: one thread or
+/// several, prefilter on or off, borrowed or owned buffers.
+fn every_path() -> Vec<(String, ScanConfig, bool)> {
+    let mut paths = Vec::new();
+    for threads in [1, 2, 4, 8] {
+        for prefilter in [true, false] {
+            for owned in [false, true] {
+                let config = ScanConfig {
+                    threads,
+                    prefilter,
+                    ..ScanConfig::default()
+                };
+                paths.push((
+                    format!("threads {threads}, prefilter {prefilter}, owned {owned}"),
+                    config,
+                    owned,
+                ));
+            }
+        }
+    }
+    paths
+}
+
+/// The same alerts (in the same order, with the same contributing lines) and the same
+/// statistics but for the prefilter's own counter.
+fn assert_same_scan(a: &(Vec<Alert>, ScanStats), b: &(Vec<Alert>, ScanStats), what: &str) {
+    assert_eq!(summary(&a.0), summary(&b.0), "{what}");
+    let json = |x: &[Alert]| x.iter().map(Alert::to_json).collect::<Vec<_>>();
+    assert_eq!(json(&a.0), json(&b.0), "{what}");
+    let mut sa = a.1.clone();
+    let mut sb = b.1.clone();
+    sa.lines_evaluated += sa.lines_skipped_by_prefilter;
+    sb.lines_evaluated += sb.lines_skipped_by_prefilter;
+    sa.lines_skipped_by_prefilter = 0;
+    sb.lines_skipped_by_prefilter = 0;
+    sa.events = Default::default();
+    sb.events = Default::default();
+    assert_eq!(sa, sb, "{what}");
 }
 
 fn scan(rules: &Arc<RuleSet>, input: &str) -> (Vec<Alert>, ScanStats) {
@@ -511,6 +567,47 @@ fn zero_lateness_completes_on_arrival() {
 }
 
 #[test]
+fn threads_prefilter_and_buffers_do_not_change_the_results() {
+    // Correlations, bad lines, CRLF and a last line without a terminator, over every path.
+    let rules = compile(FILE_THEN_SHELL);
+    let mut input = String::new();
+    for i in 0..300 {
+        let host = format!("web{:02}", i % 7);
+        input.push_str(&drop_event(
+            &host,
+            &format!("2026-11-20T{:02}:{:02}:00Z", 8 + i / 60, i % 60),
+        ));
+        input.push_str(if i % 3 == 0 { "\r\n" } else { "\n" });
+        if i % 11 == 0 {
+            input.push_str("{broken\n\n[]\n");
+        }
+        input.push_str(&proc_flat("C:\\explorer.exe", "C:\\x.exe", "benign"));
+        input.push('\n');
+        input.push_str(&shell_event(
+            &host,
+            &format!("2026-11-20T{:02}:{:02}:30Z", 8 + i / 60, i % 60),
+        ));
+        input.push('\n');
+    }
+    input.push_str(&shell_event("web01", "2026-11-20T13:00:00Z"));
+    let reference = scan_chunked(&rules, &input, usize::MAX);
+    assert!(reference.0.len() > 250);
+    assert!(
+        reference.1.lines_skipped_by_prefilter > 250,
+        "the prefilter skips the benign lines"
+    );
+    for (what, config, owned) in every_path() {
+        for chunk in [usize::MAX, 4096, 333, 1] {
+            if chunk == 1 && config.threads > 2 {
+                continue; // one job per byte: slow, and nothing a 2-thread run does not show
+            }
+            let other = scan_with(&rules, &input, chunk, config, owned);
+            assert_same_scan(&reference, &other, &format!("{what}, chunk {chunk}"));
+        }
+    }
+}
+
+#[test]
 fn alerts_do_not_depend_on_chunking() {
     let rules = compile(FILE_THEN_SHELL);
     let mut input = String::new();
@@ -552,12 +649,28 @@ fn bad_lines_are_counted_and_never_stop_the_scan() {
     .into_bytes();
     let mut with_invalid_utf8 = input.clone();
     with_invalid_utf8.extend_from_slice(b"\n{\"EventID\":1,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":\"h\xff\",\"ParentImage\":\"C:\\\\w3wp.exe\"}\n");
-    let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
+    // With the prefilter on, lines shaped like an object but holding no rule literal are
+    // skipped unparsed (and so not rejected): parse every line to see every reason.
+    let parse_all = ScanConfig {
+        prefilter: false,
+        ..ScanConfig::default()
+    };
+    let mut scanner = Scanner::new(rules.clone(), parse_all);
     let mut alerts = Vec::new();
     scanner.begin_source("bad.ndjson", &mut alerts);
     scanner.feed(&with_invalid_utf8, &mut alerts);
     scanner.finish(&mut alerts);
     let stats = scanner.stats();
+    let text = String::from_utf8_lossy(&with_invalid_utf8).into_owned();
+    let prefiltered = scan_chunked(&rules, &text, usize::MAX);
+    assert_eq!(summary(&prefiltered.0), summary(&alerts));
+    assert!(prefiltered.1.balanced());
+    assert_eq!(prefiltered.1.lines_read, 12);
+    assert_eq!(
+        prefiltered.1.rejected[Reject::EmptyLine.index()],
+        2,
+        "non-objects are always parsed"
+    );
     assert_eq!(
         alerts
             .iter()
@@ -721,6 +834,17 @@ fn sigma_semantics_vectors() {
             .map(|n| n.as_u64().unwrap())
             .collect();
         let rules = Arc::new(rules);
+        let reference = scan_chunked(&rules, &input, usize::MAX);
+        for (what, config, owned) in every_path() {
+            for chunk in [usize::MAX, 7] {
+                let other = scan_with(&rules, &input, chunk, config, owned);
+                assert_same_scan(
+                    &reference,
+                    &other,
+                    &format!("{name}: {what}, chunk {chunk}"),
+                );
+            }
+        }
         for chunk in [usize::MAX, 7, 1] {
             let (alerts, stats) = scan_chunked(&rules, &input, chunk);
             assert_eq!(stats.lines_rejected, 0, "{name}: an event was rejected");

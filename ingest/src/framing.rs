@@ -3,8 +3,10 @@
 //! Lines inside a chunk are borrowed from it; only a line that straddles two chunks is
 //! copied (into the framer's carry buffer). A line longer than the limit is never buffered:
 //! its bytes are dropped as they arrive and the line is reported as [`Framed::TooLong`].
+//! [`LineFramer::push_blocks`] hands out the complete lines of a chunk as one [`Block`], so
+//! that a consumer can scan many lines at once (the prefilter does).
 
-use memchr::memchr_iter;
+use memchr::{memchr_iter, memrchr};
 
 /// Default longest line accepted: 16 MiB.
 pub const DEFAULT_MAX_LINE: usize = 16 << 20;
@@ -60,23 +62,39 @@ impl LineFramer {
 
     /// Frames `chunk`, calling `emit` for every line it completes.
     pub fn push(&mut self, chunk: &[u8], mut emit: impl FnMut(Framed<'_>)) {
+        self.push_blocks(chunk, |piece| match piece {
+            Piece::Line(framed) => emit(framed),
+            Piece::Block(block) => block.lines().for_each(&mut emit),
+        });
+    }
+
+    /// Frames `chunk`, calling `emit` with the line that a previous chunk started (if this
+    /// one completes it), then with one [`Block`] holding every other complete line.
+    pub fn push_blocks(&mut self, chunk: &[u8], mut emit: impl FnMut(Piece<'_>)) {
         let mut start = 0;
-        let mut newlines = memchr_iter(b'\n', chunk);
         if self.discarding.is_some() || !self.carry.is_empty() {
-            let Some(end) = newlines.next() else {
+            let Some(end) = memchr::memchr(b'\n', chunk) else {
                 self.hold(chunk);
                 return;
             };
             self.hold(&chunk[..end]);
-            self.emit_held(&mut emit);
+            self.emit_held(&mut |framed| emit(Piece::Line(framed)));
             start = end + 1;
         }
-        for end in newlines {
-            self.line_number += 1;
-            emit(self.frame(&chunk[start..end]));
-            start = end + 1;
-        }
-        self.hold(&chunk[start..]);
+        let rest = &chunk[start..];
+        let Some(last) = memrchr(b'\n', rest) else {
+            self.hold(rest);
+            return;
+        };
+        let bytes = &rest[..=last];
+        let lines = memchr_iter(b'\n', bytes).count() as u64;
+        emit(Piece::Block(Block {
+            bytes,
+            first_line: self.line_number + 1,
+            max_line: self.max_line,
+        }));
+        self.line_number += lines;
+        self.hold(&rest[last + 1..]);
     }
 
     /// Ends the input: hands out the last line if it had no terminator, and resets the
@@ -105,7 +123,7 @@ impl LineFramer {
         }
     }
 
-    fn emit_held(&mut self, emit: &mut impl FnMut(Framed<'_>)) {
+    fn emit_held(&mut self, emit: &mut dyn FnMut(Framed<'_>)) {
         self.line_number += 1;
         if let Some(length) = self.discarding.take() {
             emit(Framed::TooLong {
@@ -121,18 +139,73 @@ impl LineFramer {
     }
 
     fn frame<'c>(&self, bytes: &'c [u8]) -> Framed<'c> {
-        let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
-        if bytes.len() > self.max_line {
-            Framed::TooLong {
-                number: self.line_number,
-                length: bytes.len() as u64,
-            }
-        } else {
-            Framed::Line(Line {
-                number: self.line_number,
-                bytes,
-            })
+        frame(bytes, self.line_number, self.max_line)
+    }
+}
+
+/// What [`LineFramer::push_blocks`] hands out.
+#[derive(Clone, Copy, Debug)]
+pub enum Piece<'c> {
+    /// One line (or over-long line) that straddled chunks.
+    Line(Framed<'c>),
+    Block(Block<'c>),
+}
+
+/// Consecutive complete lines of one chunk, each ending with `\n`.
+#[derive(Clone, Copy, Debug)]
+pub struct Block<'c> {
+    pub bytes: &'c [u8],
+    /// Number of the block's first line.
+    pub first_line: u64,
+    max_line: usize,
+}
+
+impl<'c> Block<'c> {
+    /// A block over `bytes` (complete lines, each ending with `\n`) whose first line has
+    /// number `first_line`, rejecting lines longer than `max_line`: for handing blocks to
+    /// other threads.
+    pub fn new(bytes: &'c [u8], first_line: u64, max_line: usize) -> Block<'c> {
+        Block {
+            bytes,
+            first_line,
+            max_line,
         }
+    }
+
+    /// The block's lines, numbered, with over-long ones reported as such.
+    pub fn lines(&self) -> impl Iterator<Item = Framed<'c>> + use<'c> {
+        let bytes = self.bytes;
+        let max_line = self.max_line;
+        let first_line = self.first_line;
+        let mut start = 0;
+        memchr_iter(b'\n', bytes).enumerate().map(move |(i, end)| {
+            let framed = frame(&bytes[start..end], first_line + i as u64, max_line);
+            start = end + 1;
+            framed
+        })
+    }
+
+    /// The line that `bytes[start..end]` is (without its terminator), numbered: for
+    /// consumers that find line boundaries themselves.
+    pub fn line_at(&self, number: u64, start: usize, end: usize) -> Framed<'c> {
+        frame(&self.bytes[start..end], number, self.max_line)
+    }
+
+    /// The longest line accepted.
+    pub fn max_line(&self) -> usize {
+        self.max_line
+    }
+}
+
+fn frame(bytes: &[u8], number: u64, max_line: usize) -> Framed<'_> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    if bytes.len() > max_line {
+        Framed::TooLong {
+            number,
+            length: bytes.len() as u64,
+        }
+    } else {
+        Framed::Line(Line { number, bytes })
     }
 }
 
@@ -279,6 +352,22 @@ mod tests {
             }
         });
         assert_eq!(numbers, vec![1, 2, 1]);
+    }
+
+    #[test]
+    fn blocks_hold_the_complete_lines_of_a_chunk() {
+        let mut framer = LineFramer::new(100);
+        let mut pieces = Vec::new();
+        framer.push_blocks(b"a\nb\nc", |p| pieces.push(format!("{p:?}")));
+        framer.push_blocks(b"c\nd\ne\n", |p| pieces.push(format!("{p:?}")));
+        assert_eq!(pieces.len(), 3);
+        assert!(pieces[0].starts_with("Block(Block { bytes: [97, 10, 98, 10], first_line: 1"));
+        assert!(
+            pieces[1].contains("number: 3, bytes: [99, 99]"),
+            "{}",
+            pieces[1]
+        );
+        assert!(pieces[2].contains("first_line: 4"), "{}", pieces[2]);
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub use event::{
     Event, EventSummary, FieldValue, JsonArray, ParentSummary, Parser, ProcessSummary,
 };
 pub use fieldmap::{FieldMap, FieldMapError};
-pub use framing::{DEFAULT_MAX_LINE, Framed, Line, LineFramer};
+pub use framing::{Block, DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece};
 pub use plan::{FieldId, FieldPlan, FieldPlanBuilder};
 pub use reject::{JsonError, Reject};
 pub use schema::{EventKind, Schema};

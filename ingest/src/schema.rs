@@ -152,6 +152,31 @@ impl EventKind {
     pub fn from_key(key: &str) -> Option<EventKind> {
         EventKind::ALL.into_iter().find(|k| k.key() == key)
     }
+
+    /// Words (lowercase) of which at least one appears, as written, in every ECS or
+    /// Defender document that [`classify`] gives this kind: the values it decides on. A
+    /// prefilter may skip such documents when none of the words is in the line. `None`
+    /// when no such words exist (the kind is a fallback).
+    pub fn markers(self) -> Option<&'static [&'static str]> {
+        Some(match self {
+            EventKind::ProcessStart => &["process", "processcreated"],
+            EventKind::ProcessEnd => &["process"],
+            EventKind::ProcessAccess => &["openprocessapicall"],
+            EventKind::RemoteThread => &["createremotethreadapicall"],
+            EventKind::ImageLoad => &["library", "imageloaded"],
+            EventKind::DriverLoad => &["driver"],
+            EventKind::FileCreate => &["file", "filecreated"],
+            EventKind::FileDelete => &["file", "filedeleted"],
+            EventKind::FileChange => &["file", "filemodified", "filerenamed"],
+            EventKind::Registry => &["registry"],
+            EventKind::Pipe => &["namedpipeevent"],
+            EventKind::Network => &["network", "connection"],
+            EventKind::Dns => &["network", "dnsqueryresponse"],
+            EventKind::Script => &["powershellcommand"],
+            EventKind::WebRequest => &["web"],
+            EventKind::Other => return None,
+        })
+    }
 }
 
 impl fmt::Display for EventKind {
@@ -354,5 +379,74 @@ fn classify_mde(k: &KindInputs<'_>) -> EventKind {
         | b"ConnectionRequest"
         | b"InboundConnectionAccepted" => EventKind::Network,
         _ => EventKind::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every value `classify_ecs` and `classify_mde` decide a kind on contains one of the
+    /// kind's markers (lowercased), so a line without any marker cannot be of that kind.
+    #[test]
+    fn markers_cover_the_deciding_values() {
+        let ecs = [
+            (EventKind::ProcessStart, "process"),
+            (EventKind::ProcessEnd, "process"),
+            (EventKind::FileCreate, "file"),
+            (EventKind::FileDelete, "file"),
+            (EventKind::FileChange, "file"),
+            (EventKind::Registry, "registry"),
+            (EventKind::ImageLoad, "library"),
+            (EventKind::DriverLoad, "driver"),
+            (EventKind::Network, "network"),
+            (EventKind::Dns, "network"),
+            (EventKind::WebRequest, "web"),
+        ];
+        for (kind, category) in ecs {
+            let words = KindInputs {
+                ecs_category: Some(EcsWords::One(category.as_bytes())),
+                ecs_type: Some(EcsWords::One(match kind {
+                    EventKind::ProcessEnd => b"end",
+                    EventKind::FileDelete => b"deletion",
+                    EventKind::FileChange => b"change",
+                    EventKind::FileCreate => b"creation",
+                    EventKind::Dns => b"protocol",
+                    _ => b"start",
+                })),
+                ..KindInputs::default()
+            };
+            assert_eq!(classify_ecs(&words), kind);
+            assert!(kind.markers().unwrap().contains(&category), "{kind:?}");
+        }
+        let mde = [
+            "ProcessCreated",
+            "FileCreated",
+            "FileDeleted",
+            "FileModified",
+            "FileRenamed",
+            "RegistryKeyCreated",
+            "RegistryValueSet",
+            "ImageLoaded",
+            "DriverLoad",
+            "OpenProcessApiCall",
+            "CreateRemoteThreadApiCall",
+            "NamedPipeEvent",
+            "DnsQueryResponse",
+            "PowerShellCommand",
+            "ConnectionSuccess",
+            "InboundConnectionAccepted",
+        ];
+        for action in mde {
+            let kind = classify_mde(&KindInputs {
+                action: Some(action.as_bytes()),
+                ..KindInputs::default()
+            });
+            let lowered = action.to_ascii_lowercase();
+            assert!(
+                kind.markers().unwrap().iter().any(|m| lowered.contains(m)),
+                "{action} -> {kind:?}"
+            );
+        }
     }
 }

@@ -1,0 +1,309 @@
+//! The literal prefilter: before any JSON is parsed, a line is skipped when it contains
+//! none of the literals the rules need (see [`literals`]). Like ripgrep's matchers it may
+//! say "candidate" wrongly, never "skip" wrongly: a line is always a candidate when
+//!
+//! * a rule has no usable literal (the prefilter is then off: every line is parsed);
+//! * it holds a `\u00XX` escape of an ASCII character, which could spell a literal
+//!   differently (escapes of other characters cannot touch the ASCII-only literals);
+//! * it does not look like one JSON object (first byte `{`, last `}`), so that malformed
+//!   and non-JSON lines still reach the parser and are rejected or read with a reason.
+//!
+//! A literal with a `/` is looked for both as written and with every `/` escaped (`\/`):
+//! JSON encoders escape either every slash (PHP's default) or none.
+//!
+//! Case-insensitive search keeps the SIMD (Teddy) searcher: the block is lowercased
+//! once into a scratch buffer and searched with lowercase literals, case-sensitively.
+
+pub(crate) mod literals;
+mod search;
+
+use crate::ir::{Expr, Predicate};
+use crate::sigma::logsource::Route;
+use literals::{Requirement, rule_requirement};
+use search::Searcher;
+
+/// The bytes that start a JSON `\u` escape of a code point below 0x100.
+const ESCAPE: &[u8] = b"\\u00";
+
+/// The compiled prefilter of a rule set.
+#[derive(Debug)]
+pub(crate) struct Prefilter {
+    /// `None` when some rule needs every line: then nothing is skipped.
+    searcher: Option<Searcher>,
+    /// Index of the escape pattern among the searcher's literals (checked, not trusted).
+    escape: usize,
+    /// What each detection rule needs, in rule order (for `--explain-prefilter`).
+    pub requirements: Vec<Requirement>,
+}
+
+/// Per-thread buffer for the lowercased block.
+#[derive(Debug, Default)]
+pub(crate) struct PrefilterScratch {
+    lowered: Vec<u8>,
+}
+
+impl Prefilter {
+    /// The prefilter for detection rules given as (condition, route) pairs.
+    pub fn new<'r>(
+        rules: impl Iterator<Item = (&'r Expr, &'r Route)>,
+        predicates: &[Predicate],
+    ) -> Prefilter {
+        let requirements: Vec<Requirement> = rules
+            .map(|(condition, route)| rule_requirement(condition, route, predicates))
+            .collect();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut usable = !requirements.is_empty();
+        for requirement in &requirements {
+            match requirement {
+                Requirement::Any => usable = false,
+                Requirement::OneOf(set) => {
+                    for literal in set {
+                        let part = searched_part(literal);
+                        if part.contains(&b'/') {
+                            literals.push(escape_slashes(part));
+                        }
+                        literals.push(part.to_vec());
+                    }
+                }
+            }
+        }
+        literals.sort();
+        literals.dedup();
+        // Longest first: measured, it gives Teddy's buckets fewer false fingerprint hits
+        // than sorted order (0.21 s against 0.50 s for the pack's 25 literals over 1 GB).
+        literals.sort_by_key(|l| std::cmp::Reverse(l.len()));
+        // The escape comes last.
+        let escape = literals.len();
+        literals.push(ESCAPE.to_vec());
+        let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+        let searcher = if usable {
+            Searcher::new(&literals)
+        } else {
+            None
+        };
+        Prefilter {
+            searcher,
+            escape,
+            requirements,
+        }
+    }
+
+    /// Which searcher runs, for reports.
+    pub fn searcher_kind(&self) -> Option<&'static str> {
+        self.searcher.as_ref().map(Searcher::kind)
+    }
+
+    /// Whether any line can be skipped at all.
+    pub fn is_active(&self) -> bool {
+        self.searcher.is_some()
+    }
+
+    /// Calls `line(start, end, candidate)` for each line of `block` (complete lines, each
+    /// ending with `\n`; `end` excludes it), in order.
+    pub fn scan(
+        &self,
+        block: &[u8],
+        scratch: &mut PrefilterScratch,
+        mut line: impl FnMut(usize, usize, bool),
+    ) {
+        let Some(searcher) = &self.searcher else {
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', block) {
+                line(start, end, true);
+                start = end + 1;
+            }
+            return;
+        };
+        let lowered = &mut scratch.lowered;
+        lowered.clear();
+        lowered.extend(block.iter().map(u8::to_ascii_lowercase));
+        let lowered = &lowered[..];
+        let mut next = next_hit(searcher, self.escape, lowered, 0);
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', lowered) {
+            let candidate = match next {
+                Some(hit) if hit < end => {
+                    next = next_hit(searcher, self.escape, lowered, end + 1);
+                    true
+                }
+                _ => !looks_like_an_object(&block[start..end]),
+            };
+            line(start, end, candidate);
+            start = end + 1;
+        }
+    }
+
+    /// Whether one line (without its terminator) is a candidate.
+    pub fn is_candidate(&self, line: &[u8], scratch: &mut PrefilterScratch) -> bool {
+        let Some(searcher) = &self.searcher else {
+            return true;
+        };
+        let lowered = &mut scratch.lowered;
+        lowered.clear();
+        lowered.extend(line.iter().map(u8::to_ascii_lowercase));
+        next_hit(searcher, self.escape, lowered, 0).is_some() || !looks_like_an_object(line)
+    }
+}
+
+/// The part of a literal searched for: without leading and trailing punctuation, which
+/// the first bytes of most literals share (`\\` of paths) and which would make the SIMD
+/// searcher's fingerprints match everywhere. A substring of a required literal is still
+/// required, so this keeps the prefilter sound.
+fn searched_part(literal: &[u8]) -> &[u8] {
+    let start = literal
+        .iter()
+        .position(u8::is_ascii_alphanumeric)
+        .unwrap_or(0);
+    let end = literal
+        .iter()
+        .rposition(u8::is_ascii_alphanumeric)
+        .map_or(literal.len(), |e| e + 1);
+    if end > start && end - start >= 3 {
+        &literal[start..end]
+    } else {
+        literal
+    }
+}
+
+/// `literal` with every `/` written `\/`.
+fn escape_slashes(literal: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(literal.len() + 4);
+    for b in literal {
+        if *b == b'/' {
+            out.push(b'\\');
+        }
+        out.push(*b);
+    }
+    out
+}
+
+/// The position of the next literal (or ASCII escape) at or after `from`.
+fn next_hit(searcher: &Searcher, escape: usize, lowered: &[u8], mut from: usize) -> Option<usize> {
+    while from < lowered.len() {
+        let found = searcher.find(lowered, from)?;
+        if found.pattern != escape {
+            return Some(found.start);
+        }
+        // `\u00X?`: an ASCII character when X is 0-7. Others cannot hide a literal.
+        if lowered
+            .get(found.end)
+            .is_some_and(|digit| (b'0'..=b'7').contains(digit))
+        {
+            return Some(found.start);
+        }
+        from = found.start + 1;
+    }
+    None
+}
+
+/// A cheap shape check for lines about to be skipped: one JSON object, `{ ... }`.
+fn looks_like_an_object(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    line.first() == Some(&b'{') && line.last() == Some(&b'}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{Literal, Pattern, PredId, Test};
+    use tripline_ingest::FieldId;
+
+    fn prefilter(literals: &[&str]) -> Prefilter {
+        let predicates = vec![Predicate {
+            field: FieldId(0),
+            test: Test::Patterns {
+                patterns: literals
+                    .iter()
+                    .map(|l| {
+                        Pattern::Exact(Literal {
+                            bytes: l.as_bytes().into(),
+                            cased: false,
+                        })
+                    })
+                    .collect(),
+                all: false,
+            },
+        }];
+        let condition = Expr::Pred(PredId(0));
+        let route = Route::default();
+        Prefilter::new([(&condition, &route)].into_iter(), &predicates)
+    }
+
+    fn verdicts(p: &Prefilter, text: impl AsRef<str>) -> Vec<bool> {
+        let text = text.as_ref();
+        let mut out = Vec::new();
+        p.scan(
+            text.as_bytes(),
+            &mut PrefilterScratch::default(),
+            |_, _, c| out.push(c),
+        );
+        out
+    }
+
+    #[test]
+    fn lines_without_literals_are_skipped_case_insensitively() {
+        let p = prefilter(&[r"\w3wp.exe"]);
+        let text = concat!(
+            r#"{"ParentImage":"C:\\Windows\\System32\\inetsrv\\W3WP.EXE"}"#,
+            "\n",
+            r#"{"ParentImage":"C:\\Windows\\explorer.exe"}"#,
+            "\n",
+            r#"{"x":"w3wp.exe without the backslash"}"#,
+            "\n",
+            r#"{"x":"w3wp"}"#,
+            "\n",
+        );
+        // The search looks for `w3wp.exe` (punctuation trimmed): the third line is a
+        // candidate the rule will reject — wrong candidates are allowed, wrong skips not.
+        assert_eq!(verdicts(&p, text), [true, false, true, false]);
+    }
+
+    #[test]
+    fn ascii_escapes_and_odd_shapes_are_never_skipped() {
+        let p = prefilter(&["whoami"]);
+        let text = concat!(
+            r#"{"c":"\u0077hoami"}"#,
+            "\n", // an escaped 'w'
+            r#"{"p":"Microsoft\u00ae"}"#,
+            "\n", // a non-ASCII escape cannot hide 'whoami'
+            r#"{"truncated":"#,
+            "\n",
+            "\n",
+            "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 2326\n",
+            r#"  {"ok":1}  "#,
+            "\n",
+        );
+        assert_eq!(verdicts(&p, text), [true, false, true, true, true, false]);
+    }
+
+    #[test]
+    fn a_literal_with_slashes_is_found_escaped_too() {
+        let p = prefilter(&["/var/www/"]);
+        let text = concat!(
+            r#"{"f":"\/var\/www\/shell.php"}"#,
+            "\n",
+            r#"{"f":"/var/www/shell.php"}"#,
+            "\n",
+            r#"{"f":"\/etc\/passwd"}"#,
+            "\n",
+            r#"{"f":"/etc/passwd"}"#,
+            "\n",
+        );
+        assert_eq!(verdicts(&p, text), [true, true, false, false]);
+    }
+
+    #[test]
+    fn a_rule_without_literals_turns_the_prefilter_off() {
+        let p = prefilter(&[""]);
+        assert!(!p.is_active());
+        assert_eq!(verdicts(&p, "{\"a\":1}\n{\"b\":2}\n"), [true, true]);
+    }
+
+    #[test]
+    fn single_lines_get_the_same_verdict() {
+        let p = prefilter(&["whoami"]);
+        let mut scratch = PrefilterScratch::default();
+        assert!(p.is_candidate(br#"{"c":"WHOAMI"}"#, &mut scratch));
+        assert!(!p.is_candidate(br#"{"c":"dir"}"#, &mut scratch));
+    }
+}

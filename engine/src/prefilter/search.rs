@@ -1,0 +1,85 @@
+//! The literal searchers the prefilter can use, cheapest first: the SIMD packed searcher
+//! (Teddy) for up to 64 literals, else an Aho-Corasick automaton.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
+
+/// A compiled set of case-sensitive literals.
+#[derive(Debug)]
+pub(crate) enum Searcher {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+/// A literal found: its index and where it starts and ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found {
+    pub pattern: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Searcher {
+    /// The fastest searcher for `literals` (leftmost-first: a literal added earlier wins
+    /// at the same position).
+    pub fn new(literals: &[&[u8]]) -> Option<Searcher> {
+        let packed = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(literals)
+            .build();
+        if let Some(searcher) = packed {
+            return Some(Searcher::Packed(searcher));
+        }
+        AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(literals)
+            .ok()
+            .map(Searcher::Automaton)
+    }
+
+    /// The first literal at or after `from`.
+    pub fn find(&self, haystack: &[u8], from: usize) -> Option<Found> {
+        let found = match self {
+            Searcher::Packed(s) => s.find_in(haystack, Span::from(from..haystack.len()))?,
+            Searcher::Automaton(a) => a.find(Input::new(haystack).span(from..haystack.len()))?,
+        };
+        Some(Found {
+            pattern: found.pattern().as_usize(),
+            start: found.start(),
+            end: found.end(),
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Searcher::Packed(_) => "packed (Teddy)",
+            Searcher::Automaton(_) => "Aho-Corasick automaton",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_searchers_find_the_leftmost_literal() {
+        let few: Vec<&[u8]> = vec![b"w3wp", b"httpd", b"\\u00"];
+        let packed = Searcher::new(&few).unwrap();
+        assert_eq!(packed.kind(), "packed (Teddy)");
+        let many: Vec<Vec<u8>> = (0..200)
+            .map(|i| format!("lit{i:03}").into_bytes())
+            .collect();
+        let many: Vec<&[u8]> = many.iter().map(Vec::as_slice).collect();
+        let automaton = Searcher::new(&many).unwrap();
+        assert_eq!(automaton.kind(), "Aho-Corasick automaton");
+        let hay = b"....httpd...w3wp....";
+        let f = packed.find(hay, 0).unwrap();
+        assert_eq!((f.pattern, f.start, f.end), (1, 4, 9));
+        let f = packed.find(hay, 5).unwrap();
+        assert_eq!((f.pattern, f.start), (0, 12));
+        let f = automaton.find(b"xx lit150 lit007", 0).unwrap();
+        assert_eq!((f.pattern, f.start), (150, 3));
+        assert!(packed.find(b"nothing", 0).is_none());
+    }
+}

@@ -2,20 +2,19 @@
 //!
 //! Sample telemetry for tests, benchmarks and the README's first command.
 //!
-//! Today it holds the hand-written fixtures under `corpus/fixtures/` (one file per event
+//! It holds the hand-written fixtures under `corpus/handwritten/` (one file per event
 //! schema, with web-exploitation stories among benign activity, and the alerts they must
-//! raise in `corpus/expected-alerts.tsv`). The deterministic fleet generator with ground truth
-//! will live here too.
+//! raise in `corpus/handwritten-expected-alerts.tsv`).
 
 use std::path::PathBuf;
 
-/// The directory of the checked-in fixtures.
-pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+/// The directory of the hand-written fixtures.
+pub fn handwritten_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("handwritten")
 }
 
-/// One expected alert of the fixtures: the file, the line of the event that completes
-/// the match, and the rule's name.
+/// One expected alert of the hand-written fixtures: the file, the line of the event that
+/// completes the match, and the rule's name.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ExpectedAlert {
     pub file: String,
@@ -23,11 +22,10 @@ pub struct ExpectedAlert {
     pub rule: String,
 }
 
-/// Reads `expected-alerts.tsv` (header `file<TAB>line<TAB>rule`), sorted.
-pub fn expected_alerts() -> std::io::Result<Vec<ExpectedAlert>> {
-    let text = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("expected-alerts.tsv"),
-    )?;
+/// Reads `handwritten-expected-alerts.tsv` (header `file<TAB>line<TAB>rule`), sorted.
+pub fn handwritten_expected_alerts() -> std::io::Result<Vec<ExpectedAlert>> {
+    const NAME: &str = "handwritten-expected-alerts.tsv";
+    let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(NAME))?;
     let mut rows = Vec::new();
     for (i, row) in text.lines().enumerate().skip(1) {
         if row.trim().is_empty() {
@@ -36,7 +34,7 @@ pub fn expected_alerts() -> std::io::Result<Vec<ExpectedAlert>> {
         let bad = || {
             std::io::Error::new(
                 std::io::ErrorKind::InvalidData,
-                format!("expected-alerts.tsv:{}: malformed row", i + 1),
+                format!("{NAME}:{}: malformed row", i + 1),
             )
         };
         let mut cols = row.split('\t');

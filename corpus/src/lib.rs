@@ -9,7 +9,7 @@
 //!   see), injected attack scenarios, in every schema Tripline reads, streamed into any
 //!   writer. The same configuration gives the same bytes on every machine.
 //! * [`TruthRecord`]s say where each scenario's events are and which built-in rules must
-//!   fire.
+//!   fire; [`score`] compares alerts with them.
 //!
 //! ```
 //! use tripline_corpus::{Amount, Fleet, FleetConfig, Schema, SchemaChoice};
@@ -31,6 +31,7 @@ mod activity;
 mod catalog;
 mod disorder;
 mod expect;
+pub mod fixtures;
 mod fleet;
 mod handwritten;
 mod host;
@@ -40,6 +41,7 @@ mod render;
 pub mod rng;
 mod scenario;
 mod schema;
+pub mod score;
 mod slab;
 mod stream;
 mod text;

@@ -70,7 +70,7 @@ fn average_line(schema: Option<Schema>) -> u64 {
         Some(Schema::Flat) | Some(Schema::Ecs) | Some(Schema::MdeStreaming) => 1_700,
         Some(Schema::Apache) | Some(Schema::Iis) => 220,
         Some(Schema::NginxJson) => 380,
-        _ => 1_500,
+        _ => 1_300,
     }
 }
 

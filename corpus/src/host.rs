@@ -237,8 +237,10 @@ pub fn plan(n: usize, schema: Option<Schema>, seed: u64, prefix: &str) -> Vec<Ho
             } else {
                 format!("{prefix}{}{:02}", role.prefix(), number)
             };
-            // Plain division, no `powf`: libm results may differ by a bit between systems.
-            let weight = role.activity() / (ranks[i] + 1) as f64;
+            // Zipf-like, flattened at the top so that the busiest host is about a tenth of
+            // the fleet rather than a third. Plain division, no `powf`: libm results may
+            // differ by a bit between systems.
+            let weight = role.activity() / (ranks[i] + 3) as f64;
             let subnet = if role == Role::Workstation { 20 } else { 10 };
             Host {
                 index: i as u32,

@@ -19,6 +19,7 @@ use crate::render::{Scratch, render};
 use crate::rng::Rng;
 use crate::scenario::{self, Planned};
 use crate::slab::Slab;
+use crate::time::HOUR;
 use crate::truth::TruthRecord;
 
 /// A scenario's ground truth as it accumulates.
@@ -39,6 +40,8 @@ struct HostRun {
     next_benign: i64,
     /// Mean nanoseconds between the host's events.
     gap: f64,
+    /// Episodes per hour.
+    pace: f64,
     /// Planned scenarios, latest first.
     scenarios: Vec<Planned>,
     seq: u64,
@@ -68,6 +71,7 @@ impl HostRun {
             order: 0,
             next_benign: first,
             gap,
+            pace: rate * HOUR as f64 / activity::EVENTS_PER_EPISODE,
             scenarios,
             seq: 0,
             last_drop: None,
@@ -114,6 +118,7 @@ impl HostRun {
                     t: planned.time,
                     caps: host.schema.caps(),
                     scenario: planned.index,
+                    pace: self.pace,
                     out: &mut g.staged,
                 };
                 let note = scenario::play(planned.kind, &mut cx);
@@ -128,6 +133,7 @@ impl HostRun {
                     t: self.next_benign,
                     caps: host.schema.caps(),
                     scenario: BENIGN,
+                    pace: self.pace,
                     out: &mut g.staged,
                 };
                 activity::episode(&mut cx);

@@ -3,7 +3,7 @@
 //! agents, a TeamCity agent) and Node.js (`child_process` for images and PDFs).
 
 use super::windows::{INTERNET, MYSQL, POSTGRES, REDIS, SQL, TEAMCITY_SERVER, daemon};
-use super::{Ctx, Procs, run_one};
+use super::{Ctx, Procs, Timed, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::feature;
 use crate::model::Proc;
@@ -84,11 +84,13 @@ pub fn apache(cx: &mut Ctx<'_>) {
             (14, fcgi_churn),
             (8, uploads),
             (8, wp_cache),
-            (2, plugin_update),
             (6, php_exec),
         ],
     );
 }
+
+/// WordPress updates a plugin about every other day.
+pub const APACHE_TIMED: &[Timed] = &[(0.5, 0, plugin_update)];
 
 fn php(cx: &Ctx<'_>) -> Proc {
     cx.procs.web[1]
@@ -202,16 +204,16 @@ fn php_exec(cx: &mut Ctx<'_>) {
 pub fn tomcat(cx: &mut Ctx<'_>) {
     run_one(
         cx,
-        &[
-            (36, java_requests),
-            (10, tomcat_logs),
-            (8, jsp_compile),
-            (3, war_deploy),
-            (5, apm_agents),
-            (4, build_step),
-        ],
+        &[(36, java_requests), (10, tomcat_logs), (8, jsp_compile)],
     );
 }
+
+/// A WAR deployment a day, TeamCity builds, APM agents' lookups.
+pub const TOMCAT_TIMED: &[Timed] = &[
+    (1.0, 0, war_deploy),
+    (8.0, feature::TEAMCITY, build_step),
+    (4.0, feature::APPDYNAMICS | feature::DYNATRACE, apm_agents),
+];
 
 fn java_requests(cx: &mut Ctx<'_>) {
     let i = cx.rng.below(cx.procs.web.len() as u64) as usize;
@@ -311,7 +313,7 @@ pub fn node(cx: &mut Ctx<'_>) {
         &[
             (36, node_requests),
             (4, node_git),
-            (10, image_exec),
+            (6, image_exec),
             (5, image_exec_file),
             (8, pdf),
             (8, node_uploads),

@@ -3,7 +3,7 @@
 //! search, and developers' Node tooling that shells out).
 
 use super::windows::{INTERNET, console_session, daemon, remote};
-use super::{Ctx, Procs, Remote, run_one};
+use super::{Ctx, Procs, Remote, Timed, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::feature;
 use crate::rng::Rng;
@@ -151,10 +151,12 @@ pub fn workstation(cx: &mut Ctx<'_>) {
             (14, mail),
             (10, sync),
             (8, search),
-            (10, developer),
         ],
     );
 }
+
+/// A developer's builds and test runs, a few times a day.
+pub const WORKSTATION_TIMED: &[Timed] = &[(6.0, feature::DEVELOPER, developer)];
 
 const SITES: [Remote; 6] = [
     remote("www.office.com", [52, 113, 194, 132], 443),

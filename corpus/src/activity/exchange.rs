@@ -5,7 +5,7 @@
 
 use super::iis::{compile, worker};
 use super::windows::{INTERNET, agent, daemon};
-use super::{Ctx, Procs, Remote, run_one};
+use super::{Ctx, Procs, Remote, Timed, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::{Host, feature};
 use crate::model::EXCHANGE_POOL;
@@ -97,11 +97,16 @@ pub fn episode(cx: &mut Ctx<'_>) {
             (12, transport),
             (5, recycle_all),
             (5, compile),
-            (4, management),
-            (1, cumulative_update),
         ],
     );
 }
+
+/// Management scripts a few times a day in hybrid deployments; a cumulative update now
+/// and then.
+pub const TIMED: &[Timed] = &[
+    (6.0, feature::EXCHANGE_HYBRID, management),
+    (0.1, 0, cumulative_update),
+];
 
 fn exchange_worker(cx: &mut Ctx<'_>) -> crate::model::Proc {
     let i = cx.rng.below(POOLS.len() as u64) as usize;

@@ -3,7 +3,7 @@
 //! APM agents that make their process trees noisy.
 
 use super::windows::{INTERNET, OCTOPUS_SERVER, SQL, TEAMCITY_SERVER, agent, daemon};
-use super::{Ctx, Procs, make_proc, run_one};
+use super::{Ctx, Procs, Timed, make_proc, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::{Host, feature};
 use crate::model::Proc;
@@ -105,18 +105,17 @@ pub fn teamcity_agent(rng: &mut Rng, services: &Proc) -> Proc {
     )
 }
 
+/// Deployments (a few a day where Octopus or TeamCity deploy, now and then by hand), the
+/// sites' triggered jobs every few hours, Dynatrace dumps and APM connections.
+pub const TIMED: &[Timed] = &[
+    (3.0, feature::OCTOPUS | feature::TEAMCITY, deploy),
+    (0.3, 0, deploy),
+    (8.0, feature::WEB_JOBS, web_job),
+    (4.0, feature::DYNATRACE | feature::APPDYNAMICS, apm),
+];
+
 pub fn episode(cx: &mut Ctx<'_>) {
-    run_one(
-        cx,
-        &[
-            (34, requests),
-            (12, compile),
-            (7, recycle),
-            (4, deploy),
-            (4, web_job),
-            (4, apm),
-        ],
-    );
+    run_one(cx, &[(34, requests), (12, compile), (7, recycle)]);
 }
 
 fn pick_worker(cx: &mut Ctx<'_>) -> (usize, Proc) {

@@ -97,6 +97,9 @@ pub struct Ctx<'a> {
     pub caps: Caps,
     /// The scenario the events belong to ([`crate::model::BENIGN`] for benign activity).
     pub scenario: u32,
+    /// The host's episodes per hour, to keep time-driven episodes (deployments, builds,
+    /// scheduled jobs) at their own rate however busy the host is.
+    pub pace: f64,
     pub out: &'a mut Vec<Staged>,
 }
 
@@ -260,8 +263,30 @@ pub fn setup(host: &Host, rng: &mut Rng) -> Procs {
     windows::setup(host, rng)
 }
 
+/// An episode that happens a number of times per day whatever the host's traffic, on
+/// hosts with any of the features (0: every host of the role).
+pub(crate) type Timed = (f64, u32, Episode);
+
+/// The mean number of events of an episode, to turn event rates into episode rates.
+pub const EVENTS_PER_EPISODE: f64 = 6.0;
+
 /// One benign episode of the host's role, starting at `cx.t`.
 pub fn episode(cx: &mut Ctx<'_>) {
+    let timed: &[Timed] = match cx.host.role {
+        Role::Iis => iis::TIMED,
+        Role::Exchange => exchange::TIMED,
+        Role::Apache => apps::APACHE_TIMED,
+        Role::Tomcat => apps::TOMCAT_TIMED,
+        Role::Workstation => desk::WORKSTATION_TIMED,
+        Role::Node | Role::DomainController => &[],
+    };
+    for &(per_day, features, run) in timed {
+        let present = features == 0 || cx.host.features & features != 0;
+        if present && cx.rng.chance(per_day / 24.0 / cx.pace.max(1e-9)) {
+            run(cx);
+            return;
+        }
+    }
     let role_share = match cx.host.role {
         Role::Workstation => 75,
         Role::DomainController => 55,

@@ -2,7 +2,7 @@
 //! updates, `exec()` to ImageMagick), Tomcat (JSP compilation, WAR deployments, APM
 //! agents, a TeamCity agent) and Node.js (`child_process` for images and PDFs).
 
-use super::windows::{INTERNET, MYSQL, POSTGRES, REDIS, SQL, TEAMCITY_SERVER, daemon};
+use super::windows::{APPDYNAMICS, INTERNET, MYSQL, POSTGRES, REDIS, SQL, TEAMCITY_SERVER, daemon};
 use super::{Ctx, Procs, Timed, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::feature;
@@ -261,14 +261,7 @@ fn apm_agents(cx: &mut Ctx<'_>) {
         let ver = cx.start(&tomcat, &c::CMD, r"cmd.exe /c ver", "", tomcat.user);
         cx.wait_ms(20, 200);
         cx.end(&tomcat, &ver);
-        cx.connect(
-            &tomcat,
-            &super::Remote {
-                name: "contoso.saas.appdynamics.com",
-                ip: [34, 107, 205, 98],
-                port: 443,
-            },
-        );
+        cx.connect(&tomcat, &APPDYNAMICS);
         return;
     }
     if cx.host.has(feature::DYNATRACE) {

@@ -2,7 +2,9 @@
 //! recycled, and the deployments (Octopus, TeamCity, Web Deploy), scheduled site jobs and
 //! APM agents that make their process trees noisy.
 
-use super::windows::{INTERNET, OCTOPUS_SERVER, SQL, TEAMCITY_SERVER, agent, daemon};
+use super::windows::{
+    APPDYNAMICS, DYNATRACE, INTERNET, OCTOPUS_SERVER, SQL, TEAMCITY_SERVER, agent, daemon,
+};
 use super::{Ctx, Procs, Timed, make_proc, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::{Host, feature};
@@ -322,26 +324,12 @@ fn apm(cx: &mut Ctx<'_>) {
         let (_, w3wp) = pick_worker(cx);
         dynatrace_dump(cx, &w3wp);
         if let Some(os) = cx.procs.daemon(&c::DT_OSAGENT) {
-            cx.connect(
-                &os,
-                &super::Remote {
-                    name: "abc12345.live.dynatrace.com",
-                    ip: [35, 157, 110, 47],
-                    port: 443,
-                },
-            );
+            cx.connect(&os, &DYNATRACE);
         }
         return;
     }
     if let Some(coordinator) = cx.procs.daemon(&c::APPD_COORDINATOR) {
-        cx.connect(
-            &coordinator,
-            &super::Remote {
-                name: "contoso.saas.appdynamics.com",
-                ip: [34, 107, 205, 98],
-                port: 443,
-            },
-        );
+        cx.connect(&coordinator, &APPDYNAMICS);
         return;
     }
     let (_, w3wp) = pick_worker(cx);

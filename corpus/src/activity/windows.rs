@@ -29,6 +29,8 @@ pub const POSTGRES: Remote = remote("db03.corp.example", [10, 10, 5, 22], 5432);
 pub const REDIS: Remote = remote("cache01.corp.example", [10, 10, 5, 23], 6379);
 pub const OCTOPUS_SERVER: Remote = remote("octopus.corp.example", [10, 10, 7, 5], 10943);
 pub const TEAMCITY_SERVER: Remote = remote("teamcity.corp.example", [10, 10, 7, 6], 8111);
+pub const APPDYNAMICS: Remote = remote("contoso.saas.appdynamics.com", [34, 107, 205, 98], 443);
+pub const DYNATRACE: Remote = remote("abc12345.live.dynatrace.com", [35, 157, 110, 47], 443);
 
 /// Internet services Windows and its software talk to.
 pub const INTERNET: [Remote; 12] = [

@@ -1,4 +1,4 @@
-//! The `tripline` binary end to end: the fixtures against their expected alerts, the real
+//! The `tripline` binary end to end: the hand-written fixtures against their expected alerts, the real
 //! public event logs, compressed and piped input, output formats, statistics, rejects,
 //! exit codes and a closed stdout.
 
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
-use tripline_corpus::{ExpectedAlert, expected_alerts, fixtures_dir};
+use tripline_corpus::{ExpectedAlert, handwritten_dir, handwritten_expected_alerts};
 
 fn tripline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_tripline"))
@@ -47,13 +47,13 @@ fn triggers(alerts: &[Value]) -> Vec<ExpectedAlert> {
     rows
 }
 
-fn fixtures() -> String {
-    fixtures_dir().display().to_string()
+fn handwritten() -> String {
+    handwritten_dir().display().to_string()
 }
 
 #[test]
-fn fixtures_raise_exactly_the_expected_alerts() {
-    let out = run(&["scan", &fixtures(), "--format", "ndjson"]);
+fn handwritten_fixtures_raise_exactly_the_expected_alerts() {
+    let out = run(&["scan", &handwritten(), "--format", "ndjson"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -65,7 +65,10 @@ fn fixtures_raise_exactly_the_expected_alerts() {
         "no rejects, no warnings: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(triggers(&alerts(&out.stdout)), expected_alerts().unwrap());
+    assert_eq!(
+        triggers(&alerts(&out.stdout)),
+        handwritten_expected_alerts().unwrap()
+    );
 }
 
 #[test]
@@ -73,7 +76,7 @@ fn compressed_and_piped_inputs_give_the_same_alerts() {
     let dir = tempfile::tempdir().unwrap();
     let mut plain = Vec::new();
     for name in ["sysmon-evtx.jsonl", "ecs-defend.ndjson"] {
-        plain.push(std::fs::read(fixtures_dir().join(name)).unwrap());
+        plain.push(std::fs::read(handwritten_dir().join(name)).unwrap());
     }
     // gzip under a misleading name, zstd under no extension: detected by content.
     let gz = dir.path().join("sysmon-evtx.jsonl");
@@ -87,11 +90,11 @@ fn compressed_and_piped_inputs_give_the_same_alerts() {
         "scan",
         "--format",
         "ndjson",
-        &fixtures_dir()
+        &handwritten_dir()
             .join("sysmon-evtx.jsonl")
             .display()
             .to_string(),
-        &fixtures_dir()
+        &handwritten_dir()
             .join("ecs-defend.ndjson")
             .display()
             .to_string(),
@@ -125,7 +128,7 @@ fn compressed_and_piped_inputs_give_the_same_alerts() {
             "scan",
             "--format",
             "ndjson",
-            &fixtures_dir()
+            &handwritten_dir()
                 .join("sysmon-evtx.jsonl")
                 .display()
                 .to_string(),
@@ -152,7 +155,7 @@ fn unreadable_inputs_are_reported_and_the_others_scanned() {
         "ndjson",
         "/no/such/file.json",
         &broken.display().to_string(),
-        &fixtures_dir()
+        &handwritten_dir()
             .join("winlogbeat.ndjson")
             .display()
             .to_string(),
@@ -175,7 +178,7 @@ fn unreadable_inputs_are_reported_and_the_others_scanned() {
 fn usage_errors_exit_with_2() {
     assert_eq!(run(&["scan", "--format", "yaml"]).status.code(), Some(2));
     assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
-    let out = run(&["scan", "--rules", "/no/such/rules", &fixtures()]);
+    let out = run(&["scan", "--rules", "/no/such/rules", &handwritten()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no usable rules"));
 }
@@ -186,7 +189,17 @@ fn user_rules_replace_the_pack_and_builtin_adds_it_back() {
     let rule = dir.path().join("whoami.yml");
     std::fs::write(&rule, "title: Whoami\nname: any_whoami\nlogsource: {product: windows, category: process_creation}\ndetection:\n  sel: {Image|endswith: '\\whoami.exe'}\n  condition: sel\nlevel: low\n").unwrap();
     let rule = rule.display().to_string();
-    let mine = alerts(&run(&["scan", "--format", "ndjson", "--rules", &rule, &fixtures()]).stdout);
+    let mine = alerts(
+        &run(&[
+            "scan",
+            "--format",
+            "ndjson",
+            "--rules",
+            &rule,
+            &handwritten(),
+        ])
+        .stdout,
+    );
     assert!(!mine.is_empty());
     assert!(mine.iter().all(|a| a["rule"]["name"] == "any_whoami"));
     let both = alerts(
@@ -197,11 +210,14 @@ fn user_rules_replace_the_pack_and_builtin_adds_it_back() {
             "--rules",
             &rule,
             "--builtin",
-            &fixtures(),
+            &handwritten(),
         ])
         .stdout,
     );
-    assert_eq!(both.len(), mine.len() + expected_alerts().unwrap().len());
+    assert_eq!(
+        both.len(),
+        mine.len() + handwritten_expected_alerts().unwrap().len()
+    );
     let listed = String::from_utf8_lossy(&run(&["rules", "list"]).stdout).into_owned();
     for name in [
         "web_server_suspicious_child",
@@ -216,7 +232,7 @@ fn user_rules_replace_the_pack_and_builtin_adds_it_back() {
 fn stats_account_for_every_line_and_rejects_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("mixed.ndjson");
-    let good = std::fs::read_to_string(fixtures_dir().join("flat-windows.json")).unwrap();
+    let good = std::fs::read_to_string(handwritten_dir().join("flat-windows.json")).unwrap();
     let mut text = String::from("{\"cut\":\n\n[1,2]\n\u{0}\u{0}\n");
     text.push_str(&good);
     text.push_str("{\"no\":\"schema\"}");
@@ -273,17 +289,18 @@ fn stats_account_for_every_line_and_rejects_are_kept() {
 
 #[test]
 fn table_and_csv_formats() {
-    let table = String::from_utf8(run(&["scan", "--format", "table", &fixtures()]).stdout).unwrap();
+    let table =
+        String::from_utf8(run(&["scan", "--format", "table", &handwritten()]).stdout).unwrap();
     assert!(table.starts_with("TIME"));
     assert!(table.contains("Shell Spawned"));
-    let csv = String::from_utf8(run(&["scan", "--format", "csv", &fixtures()]).stdout).unwrap();
+    let csv = String::from_utf8(run(&["scan", "--format", "csv", &handwritten()]).stdout).unwrap();
     let mut rows = csv.lines();
     assert!(
         rows.next()
             .unwrap()
             .starts_with("timestamp,level,rule_name,rule_id,title")
     );
-    assert_eq!(rows.count(), expected_alerts().unwrap().len());
+    assert_eq!(rows.count(), handwritten_expected_alerts().unwrap().len());
 }
 
 #[test]
@@ -293,9 +310,9 @@ fn a_closed_stdout_ends_the_scan_quietly() {
             "scan",
             "--format",
             "ndjson",
-            &fixtures(),
-            &fixtures(),
-            &fixtures(),
+            &handwritten(),
+            &handwritten(),
+            &handwritten(),
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -552,13 +552,16 @@ fn rules_test_runs_regression_data_and_exits_1_on_failure() {
 }
 
 /// The output does not depend on threads or the prefilter: the same bytes, in the same
-/// order, over all the real event logs and the fixtures.
+/// order, over all the real event logs and both kinds of fixtures.
 #[test]
 fn threads_and_the_prefilter_do_not_change_the_output() {
     let events = shared_events().display().to_string();
-    let fixtures = fixtures();
+    let generated = tripline_corpus::fixtures::fixtures_dir()
+        .display()
+        .to_string();
+    let fixtures = handwritten();
     let reference = run(&[
-        "scan", "--format", "ndjson", "-q", "-j", "1", &events, &fixtures,
+        "scan", "--format", "ndjson", "-q", "-j", "1", &events, &fixtures, &generated,
     ]);
     assert_eq!(reference.status.code(), Some(0));
     assert!(alerts(&reference.stdout).len() > 20);
@@ -570,7 +573,7 @@ fn threads_and_the_prefilter_do_not_change_the_output() {
     ] {
         let mut command = vec!["scan", "--format", "ndjson", "-q"];
         command.extend(&args);
-        command.extend([events.as_str(), fixtures.as_str()]);
+        command.extend([events.as_str(), fixtures.as_str(), generated.as_str()]);
         let other = run(&command);
         assert_eq!(other.status.code(), Some(0), "{args:?}");
         assert!(other.stdout == reference.stdout, "{args:?}: output differs");

@@ -5,6 +5,8 @@
 //! other value is skipped by an iterative loop that keeps one bit per nesting level,
 //! so any nesting depth is handled without growing the call stack.
 
+use std::sync::LazyLock;
+
 use memchr::memchr2;
 
 use super::{Kind, Loc, PathTrie, ROOT, RawValue, Slots, unescape_into};
@@ -61,14 +63,16 @@ impl Scanner {
 /// array value): its kind and bytes (string content without quotes, still escaped, with
 /// a flag saying whether it has escapes; the literal for numbers; raw text otherwise).
 pub(crate) fn array_elements(raw: &[u8], mut element: impl FnMut(Kind, &[u8], bool)) {
-    let trie = PathTrie::new();
+    // Nothing is recorded here: an empty trie, shared, so that the walk allocates nothing
+    // (the slots and buffers below stay empty).
+    static NO_PATHS: LazyLock<PathTrie> = LazyLock::new(PathTrie::new);
     let mut slots = Slots::default();
     let mut buffers = Scanner::default();
     let mut cursor = Cursor {
         input: raw,
         pos: 0,
         loc: Loc::Line,
-        trie: &trie,
+        trie: &NO_PATHS,
         slots: &mut slots,
         buffers: &mut buffers,
     };

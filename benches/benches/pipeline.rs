@@ -1,18 +1,41 @@
-//! Per-stage and end-to-end benchmarks on generated Sysmon lines. Every bench checks its
-//! expected count before it is timed, so a bench that stops doing the work fails.
+//! Per-stage and end-to-end benchmarks on a generated fleet corpus (every schema, mostly
+//! benign). Every bench checks its count before it is timed, so a bench that stops doing
+//! the work fails instead of getting faster.
 
 use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tripline_benches::sysmon_flat;
-use tripline_engine::{Alert, RuleSet, ScanConfig, Scanner};
-use tripline_ingest::{FieldPlan, Framed, LineFramer, Parser};
+use tripline_benches::{Input, fleet, reference_alerts, scan, sigma_windows};
+use tripline_engine::stage::{self, StageScratch};
+use tripline_engine::{RuleSet, ScanConfig};
+use tripline_ingest::LineFramer;
 
-const LINES: u64 = 20_000;
+const EVENTS: u64 = 40_000;
+
+fn input() -> Input {
+    fleet(EVENTS)
+}
+
+/// The corpus cut at its last newline into 4 MiB blocks of complete lines.
+fn blocks(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut blocks = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let cut = rest.len().min(4 << 20);
+        let end = memchr_last_newline(&rest[..cut]).map_or(rest.len(), |i| i + 1);
+        blocks.push(&rest[..end]);
+        rest = &rest[end..];
+    }
+    blocks
+}
+
+fn memchr_last_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().rposition(|b| *b == b'\n')
+}
 
 fn framing(c: &mut Criterion) {
-    let input = sysmon_flat(LINES, 7);
+    let input = input();
     let count = |bytes: &[u8]| {
         let mut framer = LineFramer::default();
         let mut n = 0u64;
@@ -25,57 +48,81 @@ fn framing(c: &mut Criterion) {
     assert_eq!(count(&input.bytes), input.lines);
     let mut group = c.benchmark_group("framing");
     group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-    group.bench_function("1MiB_chunks", |b| b.iter(|| count(black_box(&input.bytes))));
+    group.bench_function("lines", |b| b.iter(|| count(black_box(&input.bytes))));
     group.finish();
 }
 
-fn parse(c: &mut Criterion) {
-    let input = sysmon_flat(LINES, 7);
+fn stages(c: &mut Criterion) {
+    let input = input();
     let rules = RuleSet::builtin();
-    let plan: &FieldPlan = rules.plan();
-    let parse_all = |bytes: &[u8], parser: &mut Parser| {
-        let mut events = 0u64;
-        let mut framer = LineFramer::default();
-        framer.push(bytes, |framed| {
-            if let Framed::Line(line) = framed
-                && parser.parse(plan, line.bytes).is_ok()
-            {
-                events += 1;
-            }
-        });
-        events
+    let blocks = blocks(&input.bytes);
+    let mut scratch = StageScratch::default();
+    let run = |f: fn(&RuleSet, &[u8], &mut StageScratch) -> u64, scratch: &mut StageScratch| {
+        blocks.iter().map(|b| f(&rules, b, scratch)).sum::<u64>()
     };
-    let mut parser = Parser::new();
-    assert_eq!(parse_all(&input.bytes, &mut parser), input.lines);
-    let mut group = c.benchmark_group("parse");
+    let candidates = run(stage::prefilter, &mut scratch);
+    assert!(
+        candidates > 0 && candidates < input.lines / 2,
+        "{candidates} of {} lines",
+        input.lines
+    );
+    assert_eq!(
+        run(stage::parse, &mut scratch),
+        input.lines,
+        "every generated line is an event"
+    );
+    assert!(run(stage::evaluate, &mut scratch) > 0);
+    let mut group = c.benchmark_group("stage");
     group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-    group.bench_function("builtin_plan_every_line", |b| {
-        b.iter(|| parse_all(black_box(&input.bytes), &mut parser))
+    group.bench_function("prefilter_builtin_pack", |b| {
+        b.iter(|| assert_eq!(run(stage::prefilter, &mut scratch), candidates))
+    });
+    group.bench_function("parse_every_line", |b| {
+        b.iter(|| run(stage::parse, &mut scratch))
+    });
+    group.bench_function("evaluate_builtin_pack_every_line", |b| {
+        b.iter(|| run(stage::evaluate, &mut scratch))
     });
     group.finish();
 }
 
 fn end_to_end(c: &mut Criterion) {
-    let input = sysmon_flat(LINES, 7);
+    let input = input();
     let rules = Arc::new(RuleSet::builtin());
-    let scan = |bytes: &[u8]| {
-        let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
-        let mut alerts: Vec<Alert> = Vec::new();
-        scanner.begin_source("bench", &mut alerts);
-        for chunk in bytes.chunks(4 << 20) {
-            scanner.feed(chunk, &mut alerts);
-        }
-        scanner.finish(&mut alerts);
-        alerts.len() as u64
-    };
-    assert_eq!(scan(&input.bytes), input.web_shell_lines);
+    let expected = reference_alerts(&rules, &input.bytes);
+    assert!(expected > 0);
     let mut group = c.benchmark_group("end_to_end");
     group.throughput(Throughput::Bytes(input.bytes.len() as u64));
-    group.bench_function("builtin_pack_one_thread", |b| {
-        b.iter(|| scan(black_box(&input.bytes)))
+    for threads in [1, 2] {
+        let config = ScanConfig {
+            threads,
+            ..ScanConfig::default()
+        };
+        assert_eq!(scan(&rules, &input.bytes, config), expected);
+        group.bench_function(format!("builtin_pack_{threads}_threads"), |b| {
+            b.iter(|| scan(&rules, black_box(&input.bytes), config))
+        });
+    }
+    group.finish();
+}
+
+fn sigma(c: &mut Criterion) {
+    let input = fleet(10_000);
+    let rules = sigma_windows();
+    let expected = reference_alerts(&rules, &input.bytes);
+    let config = ScanConfig {
+        threads: 2,
+        ..ScanConfig::default()
+    };
+    assert_eq!(scan(&rules, &input.bytes, config), expected);
+    let mut group = c.benchmark_group("end_to_end");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(input.lines));
+    group.bench_function("sigmahq_rules_windows_2_threads", |b| {
+        b.iter(|| scan(&rules, black_box(&input.bytes), config))
     });
     group.finish();
 }
 
-criterion_group!(benches, framing, parse, end_to_end);
+criterion_group!(benches, framing, stages, end_to_end, sigma);
 criterion_main!(benches);

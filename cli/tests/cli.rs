@@ -465,7 +465,7 @@ fn rules_test_runs_the_packs_examples() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
         lines.contains(
-            &"PASS 78245277-f011-470f-9de3-f8236d1bcf76 Suspicious Child Process of a Web Server: examples 45/45"
+            &"PASS 78245277-f011-470f-9de3-f8236d1bcf76 Suspicious Child Process of a Web Server: examples 47/47"
         ),
         "{stdout}"
     );

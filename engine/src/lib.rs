@@ -52,6 +52,7 @@ mod rule;
 mod ruleset;
 mod scanner;
 mod sigma;
+pub mod stage;
 mod stats;
 mod worker;
 

@@ -1,0 +1,86 @@
+//! Single stages of the scan, for benchmarks and `tripline bench`: each runs one stage of
+//! the pipeline over a block of complete lines and returns what it counted, so that the
+//! cost of a stage can be measured apart from the others.
+
+use std::sync::Arc;
+
+use tripline_ingest::{Block, Framed, Parser, Piece};
+
+use crate::alert::Alert;
+use crate::correlation::Observation;
+use crate::prefilter::PrefilterScratch;
+use crate::ruleset::RuleSet;
+use crate::scanner::Rejected;
+use crate::stats::ScanStats;
+use crate::worker::{Actions, Worker};
+
+/// Reused buffers for running stages.
+#[derive(Debug, Default)]
+pub struct StageScratch {
+    prefilter: PrefilterScratch,
+    parser: Parser,
+    worker: Worker,
+}
+
+/// The prefilter alone: how many lines of `block` (complete lines, each ending with
+/// `\n`) are candidates.
+pub fn prefilter(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
+    let mut candidates = 0;
+    rules
+        .prefilter
+        .scan(block, &mut scratch.prefilter, |_, _, candidate| {
+            candidates += u64::from(candidate)
+        });
+    candidates
+}
+
+/// Parsing alone (every line, no prefilter): how many lines are events.
+pub fn parse(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
+    let mut events = 0;
+    for framed in Block::new(block, 1, usize::MAX).lines() {
+        if let Framed::Line(line) = framed
+            && scratch.parser.parse(&rules.plan, line.bytes).is_ok()
+        {
+            events += 1;
+        }
+    }
+    events
+}
+
+/// Everything the worker threads do — parsing, rule evaluation, building alerts — on
+/// every line (no prefilter), without correlation or output: how many alerts and
+/// correlation observations there are.
+pub fn evaluate(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
+    let mut counter = Counter::default();
+    let source: Arc<str> = Arc::from("stage");
+    scratch.worker.piece(
+        rules,
+        false,
+        &source,
+        Piece::Block(Block::new(block, 1, usize::MAX)),
+        &mut counter,
+    );
+    counter.results
+}
+
+#[derive(Default)]
+struct Counter {
+    stats: ScanStats,
+    results: u64,
+}
+
+impl Actions for Counter {
+    fn stats(&mut self) -> &mut ScanStats {
+        &mut self.stats
+    }
+
+    fn alert(&mut self, _: Alert) {
+        self.results += 1;
+    }
+
+    fn observe(&mut self, _: Observation) {
+        self.results += 1;
+    }
+
+    fn reject(&mut self, _: &Rejected<'_>) {}
+}

@@ -1,28 +1,78 @@
 //! Evaluates condition trees on an event, computing each predicate at most once per event
-//! (predicates are shared between rules).
+//! (predicates are shared between rules), and deciding literal predicates from the
+//! field automata ([`crate::fieldindex`]).
 
 use tripline_ingest::Event;
 
+use crate::fieldindex::{FieldHits, IndexedPattern};
 use crate::ir::{Expr, PredId, Test};
 use crate::matcher::{MatchScratch, field_ref, match_patterns, test_value};
 use crate::ruleset::RuleSet;
 
-/// Per-thread evaluation state: a memo of predicate results for the current event.
+/// Per-thread evaluation state: a memo of predicate results and the literal flags of the
+/// current event.
 #[derive(Debug, Default)]
 pub(crate) struct Evaluator {
     /// Per predicate: `epoch << 1 | result` of its last evaluation.
     memo: Vec<u64>,
     epoch: u64,
     scratch: MatchScratch,
+    hits: FieldHits,
+    /// The epoch of the literal flags, which have 28 bits for it.
+    hits_epoch: u32,
+    /// By detection: the hits epoch of the event that last triggered it.
+    triggered: Vec<u32>,
 }
 
 impl Evaluator {
     /// Forgets the previous event's results.
-    pub fn begin_event(&mut self, predicates: usize) {
-        if self.memo.len() != predicates {
-            self.memo = vec![0; predicates];
+    pub fn begin_event(&mut self, rules: &RuleSet, event: &Event<'_>) {
+        if self.memo.len() != rules.predicates.len() {
+            self.memo = vec![0; rules.predicates.len()];
+            self.hits.reset(&rules.field_index);
         }
         self.epoch += 1;
+        self.hits_epoch += 1;
+        if self.hits_epoch >= 1 << 28 {
+            self.hits_epoch = 1;
+            self.hits.reset(&rules.field_index);
+            self.triggered.fill(0);
+        }
+        if self.triggered.len() != rules.triggers.gated.len() {
+            self.triggered = vec![0; rules.triggers.gated.len()];
+        }
+        // Search the trigger fields and mark the rules their literals can make true.
+        let Evaluator {
+            hits,
+            hits_epoch,
+            triggered,
+            ..
+        } = self;
+        let triggers = &rules.triggers;
+        for &field in &triggers.fields {
+            let by_literal = &triggers.literal_predicates[field.0 as usize];
+            hits.search(
+                &rules.field_index,
+                field,
+                event.get(field),
+                *hits_epoch,
+                |literal, bits| {
+                    for (predicate, flag) in &by_literal[literal as usize] {
+                        if bits & flag != 0 {
+                            for &rule in &triggers.predicate_rules[predicate.0 as usize] {
+                                triggered[rule as usize] = *hits_epoch;
+                            }
+                        }
+                    }
+                },
+            );
+        }
+    }
+
+    /// Whether detection `index` needs evaluating for this event: it is not gated by
+    /// triggers, or one of its triggers fired.
+    pub fn may_match(&self, rules: &RuleSet, index: u32) -> bool {
+        !rules.triggers.gated[index as usize] || self.triggered[index as usize] == self.hits_epoch
     }
 
     pub fn eval(&mut self, rules: &RuleSet, expr: &Expr, event: &Event<'_>) -> bool {
@@ -52,6 +102,29 @@ impl Evaluator {
             return *slot & 1 == 1;
         }
         let predicate = &rules.predicates[id.0 as usize];
+        if let (Some(indexed), Test::Patterns { all, .. }) = (
+            &rules.field_index.predicates[id.0 as usize],
+            &predicate.test,
+        ) {
+            let (hits, epoch, field) = (&mut self.hits, self.hits_epoch, predicate.field);
+            let mut holds = |p: &IndexedPattern| {
+                hits.flags(
+                    &rules.field_index,
+                    field,
+                    || event.get(field),
+                    p.literal,
+                    epoch,
+                ) & p.flag
+                    != 0
+            };
+            let result = if *all {
+                indexed.iter().all(&mut holds)
+            } else {
+                indexed.iter().any(&mut holds)
+            };
+            self.memo[id.0 as usize] = self.epoch << 1 | result as u64;
+            return result;
+        }
         let scratch = &mut self.scratch;
         let result = match &predicate.test {
             Test::FieldRef {

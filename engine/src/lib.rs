@@ -42,6 +42,7 @@ mod builtin;
 mod correlation;
 mod eval;
 pub mod examples;
+mod fieldindex;
 mod ir;
 mod matcher;
 mod pool;
@@ -54,6 +55,7 @@ mod scanner;
 mod sigma;
 pub mod stage;
 mod stats;
+mod triggers;
 mod worker;
 
 pub use alert::{Alert, EventRecord, SourceRef};

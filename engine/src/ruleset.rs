@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use tripline_ingest::{FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
 
 use crate::builtin;
+use crate::fieldindex::FieldIndex;
 use crate::ir::{Expr, Predicate};
 use crate::prefilter::Prefilter;
 use crate::prefilter::literals::Requirement;
@@ -16,6 +17,7 @@ use crate::rule::{RuleError, RuleId, RuleMeta, Severity};
 use crate::sigma::logsource::{LogsourceMap, Route};
 use crate::sigma::modifiers::Placeholders;
 use crate::sigma::{self, PendingCorrelation, PendingFilter};
+use crate::triggers::Triggers;
 
 /// A compiled set of rules: detections, correlations, and the field plan that extracts
 /// what they test.
@@ -30,6 +32,10 @@ pub struct RuleSet {
     pub(crate) routes: RouteIndex,
     /// Which lines no rule can match.
     pub(crate) prefilter: Prefilter,
+    /// The per-field literal automata.
+    pub(crate) field_index: FieldIndex,
+    /// Which literals can make which rules match.
+    pub(crate) triggers: Triggers,
 }
 
 #[derive(Debug)]
@@ -265,14 +271,23 @@ impl RuleSetBuilder {
             self.detections.iter().map(|d| (&d.condition, &d.route)),
             &self.predicates.predicates,
         );
+        let plan = self.fields.build();
+        let field_index = FieldIndex::new(&self.predicates.predicates, plan.field_count());
+        let triggers = Triggers::new(
+            self.detections.iter().map(|d| &d.condition),
+            &self.predicates.predicates,
+            &field_index,
+        );
         let rules = RuleSet {
-            plan: self.fields.build(),
+            plan,
             predicates: self.predicates.predicates,
             detections: self.detections,
             correlations: self.correlations,
             metas: self.metas,
             routes,
             prefilter,
+            field_index,
+            triggers,
         };
         (rules, self.errors)
     }

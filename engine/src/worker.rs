@@ -144,12 +144,14 @@ fn evaluate(
     line: u64,
     out: &mut impl Actions,
 ) {
-    evaluator.begin_event(rules.predicates.len());
+    evaluator.begin_event(rules, event);
     let mut record: Option<Arc<EventRecord>> = None;
     let schema = event.schema();
     for candidate in rules.routes.candidates(event).into_iter().flatten() {
         let rule = &rules.detections[candidate.detection as usize];
-        if rule.route.product.is_some_and(|p| !p.admits(schema)) {
+        if !evaluator.may_match(rules, candidate.detection)
+            || rule.route.product.is_some_and(|p| !p.admits(schema))
+        {
             continue;
         }
         if let Some(c) = candidate.condition

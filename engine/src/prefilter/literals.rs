@@ -92,7 +92,7 @@ const COMMON: &[&str] = &[
 
 /// How likely a line is to contain `literal`, relatively: short literals and parts of
 /// ubiquitous tokens are common. Lower is more selective.
-fn literal_cost(literal: &[u8]) -> f64 {
+pub(crate) fn literal_cost(literal: &[u8]) -> f64 {
     let text = String::from_utf8_lossy(literal);
     let common = COMMON.iter().any(|c| c.contains(text.as_ref()));
     let base = 1.0 / (literal.len() as f64).powi(2);
@@ -124,7 +124,7 @@ pub(crate) fn raw_literal(text: &[u8]) -> Option<Vec<u8>> {
         })
 }
 
-fn pattern_literal(pattern: &Pattern) -> Option<Vec<u8>> {
+pub(crate) fn pattern_literal(pattern: &Pattern) -> Option<Vec<u8>> {
     match pattern {
         Pattern::Exact(l) | Pattern::Prefix(l) | Pattern::Suffix(l) | Pattern::Contains(l, _) => {
             raw_literal(&l.bytes)

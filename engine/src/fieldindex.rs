@@ -1,0 +1,222 @@
+//! Per-field literal automata: every case-insensitive literal that any rule tests a field
+//! with (`Image|endswith`, `CommandLine|contains`, ...) goes into one Aho-Corasick
+//! automaton for that field. An event's value of the field is searched once, and each
+//! literal gets flags — found anywhere, at the start, at the end, as the whole value —
+//! from which every predicate made of such literals is decided without touching the value
+//! again. With thousands of rules this replaces thousands of substring searches per event
+//! by one search per field.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use hashbrown::HashMap;
+use tripline_ingest::{FieldId, FieldValue};
+
+use crate::ir::{Pattern, Predicate, Test};
+
+/// Flags of one literal in one event.
+pub(crate) const ANYWHERE: u8 = 1;
+pub(crate) const AT_START: u8 = 2;
+pub(crate) const AT_END: u8 = 4;
+pub(crate) const WHOLE: u8 = 8;
+
+/// The literals of one field.
+#[derive(Debug)]
+struct FieldLiterals {
+    automaton: AhoCorasick,
+    count: usize,
+}
+
+/// How one pattern of an indexed predicate is decided: its literal and the flag it needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct IndexedPattern {
+    pub literal: u32,
+    pub flag: u8,
+}
+
+/// The automata of a rule set, and how its predicates read them.
+#[derive(Debug, Default)]
+pub(crate) struct FieldIndex {
+    /// By field id.
+    fields: Vec<Option<FieldLiterals>>,
+    /// By predicate id: its patterns as literal flags, when every one of them is a
+    /// case-insensitive literal of an indexed field.
+    pub predicates: Vec<Option<Vec<IndexedPattern>>>,
+}
+
+impl FieldIndex {
+    pub fn new(predicates: &[Predicate], field_count: usize) -> FieldIndex {
+        let mut literals: Vec<Vec<Vec<u8>>> = vec![Vec::new(); field_count];
+        let mut ids: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); field_count];
+        let mut indexed = Vec::with_capacity(predicates.len());
+        for predicate in predicates {
+            let Test::Patterns { patterns, .. } = &predicate.test else {
+                indexed.push(None);
+                continue;
+            };
+            let field = predicate.field.0 as usize;
+            let mut list = Vec::with_capacity(patterns.len());
+            for pattern in patterns {
+                let (literal, flag) = match pattern {
+                    Pattern::Exact(l) if !l.cased => (l, WHOLE),
+                    Pattern::Prefix(l) if !l.cased => (l, AT_START),
+                    Pattern::Suffix(l) if !l.cased => (l, AT_END),
+                    Pattern::Contains(l, _) if !l.cased => (l, ANYWHERE),
+                    _ => break,
+                };
+                if literal.bytes.is_empty() {
+                    break;
+                }
+                let next = literals[field].len() as u32;
+                let id = *ids[field].entry(literal.bytes.to_vec()).or_insert_with(|| {
+                    literals[field].push(literal.bytes.to_vec());
+                    next
+                });
+                list.push(IndexedPattern { literal: id, flag });
+            }
+            indexed.push((list.len() == patterns.len()).then_some(list));
+        }
+        let fields = literals
+            .into_iter()
+            .map(|list| {
+                if list.is_empty() {
+                    return None;
+                }
+                let automaton = AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&list)
+                    .ok()?;
+                Some(FieldLiterals {
+                    automaton,
+                    count: list.len(),
+                })
+            })
+            .collect();
+        let mut index = FieldIndex {
+            fields,
+            predicates: indexed,
+        };
+        // A predicate whose field got no automaton (it failed to build) is not indexed.
+        for (i, predicate) in predicates.iter().enumerate() {
+            if index.fields[predicate.field.0 as usize].is_none() {
+                index.predicates[i] = None;
+            }
+        }
+        index
+    }
+
+    fn literals(&self, field: FieldId) -> Option<&FieldLiterals> {
+        self.fields.get(field.0 as usize).and_then(Option::as_ref)
+    }
+
+    /// How many literals each field has (by field id).
+    pub fn literal_counts(&self) -> Vec<usize> {
+        self.fields
+            .iter()
+            .map(|f| f.as_ref().map_or(0, |f| f.count))
+            .collect()
+    }
+}
+
+/// Per-thread flags of the current event's literals, tagged with the event's epoch so
+/// that nothing is cleared between events.
+#[derive(Debug, Default)]
+pub(crate) struct FieldHits {
+    /// By field: the epoch its value was searched in.
+    searched: Vec<u32>,
+    /// By field, by literal: `epoch << 4 | flags`.
+    flags: Vec<Vec<u32>>,
+    lowered: Vec<u8>,
+}
+
+impl FieldHits {
+    /// Forgets everything (on epoch wrap-around, or a new rule set).
+    pub fn reset(&mut self, index: &FieldIndex) {
+        self.searched = vec![u32::MAX; index.fields.len()];
+        self.flags = index
+            .fields
+            .iter()
+            .map(|f| vec![0; f.as_ref().map_or(0, |f| f.count)])
+            .collect();
+    }
+
+    /// The flags of `literal` of `field` for the event of `epoch`, searching the field's
+    /// value first if this event has not yet.
+    pub fn flags<'v>(
+        &mut self,
+        index: &FieldIndex,
+        field: FieldId,
+        value: impl FnOnce() -> FieldValue<'v>,
+        literal: u32,
+        epoch: u32,
+    ) -> u8 {
+        let f = field.0 as usize;
+        if self.searched.len() != index.fields.len() {
+            self.reset(index);
+        }
+        if self.searched[f] != epoch {
+            self.search(index, field, value(), epoch, |_, _| {});
+        }
+        let tagged = self.flags[f][literal as usize];
+        if tagged >> 4 == epoch {
+            (tagged & 0xF) as u8
+        } else {
+            0
+        }
+    }
+
+    /// Searches `value` of `field` for the event of `epoch` (once per event: later calls
+    /// do nothing), calling `on_hit(literal, flags)` for each literal occurrence.
+    pub fn search(
+        &mut self,
+        index: &FieldIndex,
+        field: FieldId,
+        value: FieldValue<'_>,
+        epoch: u32,
+        mut on_hit: impl FnMut(u32, u8),
+    ) {
+        let f = field.0 as usize;
+        if self.searched.len() != index.fields.len() {
+            self.reset(index);
+        }
+        if self.searched[f] == epoch {
+            return;
+        }
+        self.searched[f] = epoch;
+        let Some(literals) = index.literals(field) else {
+            return;
+        };
+        let FieldHits { flags, lowered, .. } = self;
+        let flags = &mut flags[f];
+        let mut mark = |text: &[u8]| {
+            lowered.clear();
+            lowered.extend(text.iter().map(u8::to_ascii_lowercase));
+            for found in literals.automaton.find_overlapping_iter(&lowered[..]) {
+                let mut bits = ANYWHERE;
+                if found.start() == 0 {
+                    bits |= AT_START;
+                }
+                if found.end() == lowered.len() {
+                    bits |= AT_END;
+                    if found.start() == 0 {
+                        bits |= WHOLE;
+                    }
+                }
+                let literal = found.pattern().as_usize();
+                let slot = &mut flags[literal];
+                if *slot >> 4 == epoch {
+                    *slot |= u32::from(bits);
+                } else {
+                    *slot = epoch << 4 | u32::from(bits);
+                }
+                on_hit(literal as u32, bits);
+            }
+        };
+        match value {
+            FieldValue::Array(array) => array.for_each_string(mark),
+            other => {
+                if let Some(text) = other.as_bytes() {
+                    mark(text)
+                }
+            }
+        }
+    }
+}

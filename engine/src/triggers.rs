@@ -1,0 +1,124 @@
+//! Rule triggers: for each detection rule, a set of literal predicates at least one of
+//! which must hold for the rule to match (`a and b` needs a's or b's, `a or b` needs one
+//! of both, `not a` gives nothing). Per event, the fields these predicates test are
+//! searched once; each literal found points to the predicates it can make true and they
+//! to the rules they trigger. A rule with a trigger set that nothing triggered is not
+//! evaluated at all, so the cost of an event follows the rules its values touch rather
+//! than the size of the rule set.
+
+use tripline_ingest::FieldId;
+
+use crate::fieldindex::FieldIndex;
+use crate::ir::{Expr, GlobToken, Pattern, PredId, Predicate, Test};
+use crate::prefilter::literals::raw_literal;
+
+/// The trigger index of a rule set.
+#[derive(Debug, Default)]
+pub(crate) struct Triggers {
+    /// By detection: whether it runs only when triggered.
+    pub gated: Vec<bool>,
+    /// By field, by literal: the (predicate, flag) pairs the literal can make true.
+    pub literal_predicates: Vec<Vec<Vec<(PredId, u8)>>>,
+    /// By predicate: the detections it triggers.
+    pub predicate_rules: Vec<Vec<u32>>,
+    /// The fields searched for every event.
+    pub fields: Vec<FieldId>,
+}
+
+impl Triggers {
+    pub fn new<'r>(
+        conditions: impl Iterator<Item = &'r Expr>,
+        predicates: &[Predicate],
+        index: &FieldIndex,
+    ) -> Triggers {
+        let mut triggers = Triggers {
+            predicate_rules: vec![Vec::new(); predicates.len()],
+            ..Triggers::default()
+        };
+        let mut used = vec![false; predicates.len()];
+        for (detection, condition) in conditions.enumerate() {
+            match trigger(condition, predicates, index) {
+                Some(set) => {
+                    triggers.gated.push(true);
+                    for p in set {
+                        used[p.0 as usize] = true;
+                        triggers.predicate_rules[p.0 as usize].push(detection as u32);
+                    }
+                }
+                None => triggers.gated.push(false),
+            }
+        }
+        triggers.literal_predicates = index
+            .literal_counts()
+            .iter()
+            .map(|n| vec![Vec::new(); *n])
+            .collect();
+        for (p, predicate) in predicates.iter().enumerate() {
+            if !used[p] {
+                continue;
+            }
+            let Some(patterns) = &index.predicates[p] else {
+                continue;
+            };
+            let field = predicate.field.0 as usize;
+            for pattern in patterns {
+                triggers.literal_predicates[field][pattern.literal as usize]
+                    .push((PredId(p as u32), pattern.flag));
+            }
+            if !triggers.fields.contains(&predicate.field) {
+                triggers.fields.push(predicate.field);
+            }
+        }
+        for rules in &mut triggers.predicate_rules {
+            rules.sort_unstable();
+            rules.dedup();
+        }
+        triggers
+    }
+}
+
+/// A set of indexed predicates one of which must hold for `expr` to hold.
+fn trigger(expr: &Expr, predicates: &[Predicate], index: &FieldIndex) -> Option<Vec<PredId>> {
+    match expr {
+        Expr::Pred(p) => index.predicates[p.0 as usize].is_some().then(|| vec![*p]),
+        Expr::And(parts) => parts
+            .iter()
+            .filter_map(|part| trigger(part, predicates, index))
+            .min_by(|a, b| cost(a, predicates).total_cmp(&cost(b, predicates))),
+        Expr::Or(parts) | Expr::AtLeast(_, parts) => {
+            let mut all = Vec::new();
+            for part in parts {
+                all.extend(trigger(part, predicates, index)?);
+            }
+            Some(all)
+        }
+        Expr::Not(_) => None,
+    }
+}
+
+/// How often a trigger set is expected to fire: short and ubiquitous literals often.
+fn cost(set: &[PredId], predicates: &[Predicate]) -> f64 {
+    set.iter()
+        .map(|p| match &predicates[p.0 as usize].test {
+            Test::Patterns { patterns, .. } => patterns.iter().map(pattern_cost).sum(),
+            _ => f64::INFINITY,
+        })
+        .sum()
+}
+
+fn pattern_cost(pattern: &Pattern) -> f64 {
+    let bytes: &[u8] = match pattern {
+        Pattern::Exact(l) | Pattern::Prefix(l) | Pattern::Suffix(l) | Pattern::Contains(l, _) => {
+            &l.bytes
+        }
+        Pattern::Glob(tokens, _) => tokens
+            .iter()
+            .find_map(|t| match t {
+                GlobToken::Literal(l) => Some(&l[..]),
+                _ => None,
+            })
+            .unwrap_or(b""),
+        _ => b"",
+    };
+    raw_literal(bytes).map_or(1.0, |l| crate::prefilter::literals::literal_cost(&l))
+}

@@ -271,7 +271,11 @@ fn compile_item(
         .map(|m| format!("|{}", modifier_name(*m)))
         .collect();
     let Some(name) = &item.field.name else {
-        return keywords(&item.values, &format!("{path}{modifier_text}"), ctx);
+        let construct = format!("{path}{modifier_text}");
+        if item.field.modifiers.is_empty() {
+            return keywords(&item.values, &construct, ctx);
+        }
+        return keywords_with_modifiers(item, &construct, &modifier_text, ctx);
     };
     let construct = format!("{path}.{name}{modifier_text}");
     if item.values.is_empty() {
@@ -315,6 +319,51 @@ fn keywords(
             patterns,
             all: false,
         }
+    })))
+}
+
+/// Keywords with modifiers (`'|all': [...]`, `'|re': ...`, `'|cased': ...`): the values
+/// searched in every string value of the event, as a field's values are matched against
+/// it. Modifiers that need one field's value (`exists`, comparisons, `cidr`, `fieldref`,
+/// `neq`, time parts, `startswith`/`endswith`) have no meaning here and are refused.
+fn keywords_with_modifiers(
+    item: &DetectionItem,
+    construct: &str,
+    modifier_text: &str,
+    ctx: &mut Compiler<'_>,
+) -> Result<Expr, ConstructError> {
+    if item.values.is_empty() {
+        return Err(error(construct, "empty keyword list"));
+    }
+    let mut m = read_modifiers(item, construct)?;
+    if m.exists
+        || m.compare.is_some()
+        || m.cidr
+        || m.fieldref
+        || m.neq
+        || m.time_part.is_some()
+        || matches!(m.position, Position::Start | Position::End)
+    {
+        return Err(error(
+            construct,
+            "keywords take only all, re (with i, m, s), cased, contains and encodings",
+        ));
+    }
+    m.position = Position::Anywhere;
+    let key = format!("keywords{modifier_text}={:?}", item.values);
+    if let Some(id) = ctx.table.get(&key) {
+        return Ok(Expr::Pred(id));
+    }
+    let (patterns, all) = match build_test(&m, &item.field.modifiers, &item.values, ctx) {
+        Ok(Test::Patterns { patterns, all }) => (patterns, all),
+        Ok(_) => return Err(error(construct, "not a keyword search")),
+        Err(reason) => return Err(error(construct, reason)),
+    };
+    if patterns.iter().any(|p| matches!(p, Pattern::Null)) {
+        return Err(error(construct, "null is not a keyword"));
+    }
+    Ok(Expr::Pred(ctx.table.intern_test(key, FieldId(0), || {
+        Test::Keywords { patterns, all }
     })))
 }
 

@@ -245,6 +245,7 @@ fn stats_account_for_every_line_and_rejects_are_kept() {
         lines["skipped_by_prefilter"].as_u64().unwrap()
             + lines["evaluated"].as_u64().unwrap()
             + lines["rejected"].as_u64().unwrap()
+            + lines["headers"].as_u64().unwrap()
     );
     assert_eq!(lines["rejected"], 5);
     assert_eq!(stats["rejected"]["json_truncated"], 1);
@@ -257,7 +258,7 @@ fn stats_account_for_every_line_and_rejects_are_kept() {
         "{rejects}"
     );
     assert!(
-        rejects.contains("mixed.ndjson:4: json_unexpected_byte: \\x00\\x00"),
+        rejects.contains("mixed.ndjson:4: unknown_line_format: \\x00\\x00"),
         "{rejects}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);

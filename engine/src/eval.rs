@@ -74,6 +74,11 @@ impl Evaluator {
                     event.any_string(|s| match_patterns(patterns, false, s, scratch))
                 }
             }
+            // A request field of an access log matches if its raw or a URL-decoded form
+            // does; events without decoded forms take the plain path.
+            test if event.has_alternates() => event
+                .forms(predicate.field)
+                .any(|value| test_value(test, value, scratch)),
             test => test_value(test, event.get(predicate.field), scratch),
         };
         self.memo[id.0 as usize] = self.epoch << 1 | result as u64;

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{DEFAULT_MAX_LINE, Framed, LineFramer, Parser, Reject, Timestamp};
+use tripline_ingest::{DEFAULT_MAX_LINE, Framed, LineFramer, Parsed, Parser, Reject, Timestamp};
 
 use crate::alert::{Alert, EventRecord, SourceRef};
 use crate::correlation::{CorrelationLimits, CorrelationState};
@@ -117,10 +117,21 @@ impl Scanner {
     /// Starts a new input named `name` (as alerts will show it); line numbers restart
     /// at 1. The previous input is ended first (its unterminated last line is scanned),
     /// so its bytes can never run into the new input's first line.
+    ///
+    /// Per-input state starts afresh: W3C access-log lines follow this input's own
+    /// `#Fields:` directive, and the source host is unset.
     pub fn begin_source(&mut self, name: impl Into<Arc<str>>, sink: &mut impl Sink) {
         self.end_source(sink);
         self.lines.stats.inputs += 1;
         self.lines.source = name.into();
+        self.lines.parser.begin_source();
+    }
+
+    /// The host of the current input's events that do not name one (Apache `combined`
+    /// lines never do), as alerts and `Computer` show it; `None` to leave them without.
+    /// Call after [`Scanner::begin_source`], which unsets it.
+    pub fn set_source_host(&mut self, host: Option<Arc<str>>) {
+        self.lines.parser.set_source_host(host);
     }
 
     /// Scans `bytes`, the next piece of the current input.
@@ -192,7 +203,11 @@ impl LineScanner {
             source,
         } = self;
         let event = match parser.parse(&rules.plan, line.bytes) {
-            Ok(event) => event,
+            Ok(Parsed::Event(event)) => event,
+            Ok(Parsed::Header) => {
+                stats.lines_header += 1;
+                return;
+            }
             Err(reason) => {
                 self.reject(line.number, reason, line.bytes, sink);
                 return;

@@ -19,16 +19,20 @@ pub enum Schema {
     Mde,
     /// The same rows inside the streaming-API envelope (`properties`).
     MdeStreaming,
+    /// Web-server access logs: Apache/nginx `combined` and `common` lines, IIS W3C
+    /// extended lines, nginx JSON (see [`AccessFormat`](crate::AccessFormat)).
+    AccessLog,
 }
 
 impl Schema {
-    pub const ALL: [Schema; 6] = [
+    pub const ALL: [Schema; 7] = [
         Schema::Evtx,
         Schema::Winlogbeat,
         Schema::Flat,
         Schema::Ecs,
         Schema::Mde,
         Schema::MdeStreaming,
+        Schema::AccessLog,
     ];
 
     /// A stable name, used in statistics and alerts.
@@ -40,6 +44,7 @@ impl Schema {
             Schema::Ecs => "ecs",
             Schema::Mde => "mde",
             Schema::MdeStreaming => "mde_streaming",
+            Schema::AccessLog => "access_log",
         }
     }
 
@@ -173,6 +178,8 @@ pub(crate) struct Markers {
     pub windows_flat_field: bool,
     pub timestamp: bool,
     pub ecs_object: bool,
+    /// `remote_addr`, `request` or `request_uri`, and `status`: nginx's variable names.
+    pub nginx_access: bool,
 }
 
 /// Decides a document's schema from its markers; `None` when it is of no known schema.
@@ -189,6 +196,8 @@ pub(crate) fn detect(m: &Markers) -> Option<Schema> {
         Some(Schema::Flat)
     } else if m.timestamp && m.ecs_object {
         Some(Schema::Ecs)
+    } else if m.nginx_access {
+        Some(Schema::AccessLog)
     } else {
         None
     }
@@ -236,6 +245,7 @@ pub(crate) fn classify(schema: Schema, k: &KindInputs<'_>) -> EventKind {
         Schema::Evtx | Schema::Winlogbeat | Schema::Flat => classify_windows(k),
         Schema::Ecs => classify_ecs(k),
         Schema::Mde | Schema::MdeStreaming => classify_mde(k),
+        Schema::AccessLog => EventKind::WebRequest,
     }
 }
 

@@ -443,7 +443,7 @@ fn rules_test_runs_the_packs_examples() {
     );
     assert_eq!(
         lines.last(),
-        Some(&"5 rules with tests in 3 files: 5 passed, 0 failed, 0 skipped")
+        Some(&"7 rules with tests in 5 files: 7 passed, 0 failed, 0 skipped")
     );
 }
 

@@ -1,6 +1,8 @@
 //! The engine end to end on inline rules and events: Sigma semantics across schemas,
 //! log-source routing, correlation in event time, chunking independence, and line
-//! accounting on bad input.
+//! accounting on bad input; web access logs on sample logs (`access/`).
+
+mod access;
 
 use std::sync::Arc;
 

@@ -4,43 +4,60 @@
 //! Quoted fields are read up to the first `"` not escaped by `\`; a field holding escapes
 //! (Apache writes `\"`, `\\` and `\xhh`, nginx `\xHH`) is unescaped into the buffer.
 
-use memchr::{memchr, memchr2, memmem};
+use memchr::{memchr, memchr2};
 
 use super::{AccessFormat, AccessLine, complete_uri, field, request, value};
 use crate::json::Loc;
 use crate::reject::{AccessLogError, Reject};
 use crate::timestamp::{Timestamp, from_parts};
 
-/// Whether `line` has the head of a CLF line: three space-separated tokens, then `[`.
-pub(crate) fn looks_like(line: &[u8]) -> bool {
-    let Some(bracket) = memmem::find(line, b" [") else {
-        return false;
-    };
-    let head = &line[..bracket];
-    match memchr(b' ', head) {
-        Some(first) => first > 0 && memchr(b' ', &head[first + 1..]).is_some(),
-        None => false,
-    }
+/// Where the head of a CLF line ends: `host ident user [`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Head {
+    host_end: usize,
+    ident_end: usize,
+    /// The space before `[`.
+    bracket: usize,
 }
 
-/// Reads a line that [`looks_like`] a CLF line into `access`; returns its time.
+/// The head of a CLF line: three space-separated tokens (the user may hold spaces), then
+/// ` [`; `None` when `line` does not start like one.
+pub(crate) fn head(line: &[u8]) -> Option<Head> {
+    // Host and ident are short: a plain scan beats a vectorised search's set-up.
+    let host_end = line.iter().position(|b| *b == b' ')?;
+    let ident_end = host_end + 1 + line[host_end + 1..].iter().position(|b| *b == b' ')?;
+    let bracket = ident_end + memchr(b'[', &line[ident_end..])? - 1;
+    (host_end > 0 && bracket > ident_end && line[bracket] == b' ').then_some(Head {
+        host_end,
+        ident_end,
+        bracket,
+    })
+}
+
+/// Reads a line with a CLF [`Head`] into `access`; returns its time.
 pub(crate) fn parse(
+    head: Head,
     access: &mut AccessLine,
     line: &[u8],
     buffer: &mut Vec<u8>,
 ) -> Result<Option<Timestamp>, Reject> {
     let truncated = Reject::AccessLog(AccessLogError::Truncated);
     let bad = Reject::AccessLog(AccessLogError::BadField);
-    let bracket = memmem::find(line, b" [").ok_or(truncated)?;
-    let head = &line[..bracket];
-    let host_end = memchr(b' ', head).ok_or(truncated)?;
-    let ident_end = host_end + 1 + memchr(b' ', &head[host_end + 1..]).ok_or(truncated)?;
+    let Head {
+        host_end,
+        ident_end,
+        bracket,
+    } = head;
     access.reset(AccessFormat::Common);
     access.values[field::C_IP] = value(Loc::Line, line, 0, host_end);
     access.values[field::CS_USERNAME] = value(Loc::Line, line, ident_end + 1, bracket);
 
     let time_start = bracket + 2;
-    let time_end = time_start + memchr(b']', &line[time_start..]).ok_or(truncated)?;
+    // Times are 26 bytes long; look for `]` only when this one is not.
+    let time_end = match line.get(time_start + TIME_LEN) {
+        Some(b']') => time_start + TIME_LEN,
+        _ => time_start + memchr(b']', &line[time_start..]).ok_or(truncated)?,
+    };
     let time = parse_time(&line[time_start..time_end])
         .ok_or(Reject::AccessLog(AccessLogError::BadTime))?;
 
@@ -73,7 +90,10 @@ fn token(line: &[u8], at: &mut usize) -> Result<crate::json::RawValue, Reject> {
         None => return Err(Reject::AccessLog(AccessLogError::Truncated)),
     }
     let start = *at + 1;
-    let end = memchr(b' ', &line[start..]).map_or(line.len(), |e| start + e);
+    let end = line[start..]
+        .iter()
+        .position(|b| *b == b' ')
+        .map_or(line.len(), |e| start + e);
     if start == end {
         return Err(Reject::AccessLog(AccessLogError::BadField));
     }
@@ -152,9 +172,12 @@ fn hex_byte(two: &[u8]) -> Option<u8> {
     Some((digit(two[0])? * 16 + digit(two[1])?) as u8)
 }
 
+/// The length of a CLF time.
+const TIME_LEN: usize = 26;
+
 /// `10/Oct/2000:13:55:36 -0700` (Apache's `%t`, nginx's `$time_local`).
 pub(crate) fn parse_time(t: &[u8]) -> Option<Timestamp> {
-    if t.len() != 26 || t[2] != b'/' || t[6] != b'/' || t[11] != b':' || t[20] != b' ' {
+    if t.len() != TIME_LEN || t[2] != b'/' || t[6] != b'/' || t[11] != b':' || t[20] != b' ' {
         return None;
     }
     if t[14] != b':' || t[17] != b':' {
@@ -231,10 +254,12 @@ mod tests {
 
     #[test]
     fn heads() {
-        assert!(looks_like(b"1.2.3.4 - - [x"));
-        assert!(looks_like(b"1.2.3.4 - frank smith [x"));
-        assert!(!looks_like(b"1.2.3.4 - [x"));
-        assert!(!looks_like(b" a b [x"));
-        assert!(!looks_like(b"2026-11-20 10:00:00 GET /"));
+        assert!(head(b"1.2.3.4 - - [x").is_some());
+        assert!(head(b"1.2.3.4 - frank smith [x").is_some());
+        assert!(head(b"1.2.3.4 - [x").is_none());
+        assert!(head(b" a b [x").is_none());
+        assert!(head(b"a b c[x").is_none());
+        assert!(head(b"[").is_none());
+        assert!(head(b"2026-11-20 10:00:00 GET /").is_none());
     }
 }

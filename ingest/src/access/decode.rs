@@ -36,9 +36,16 @@ pub(crate) fn alternates(
     buffer: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) {
+    // Most lines have nothing to decode: one look at all their bytes says so. Without a
+    // `%` anywhere, only fields where `+` is a space can differ decoded.
+    let percent = memchr(b'%', line).is_some() || memchr(b'%', buffer).is_some();
+    if !percent && memchr(b'+', line).is_none() && memchr(b'+', buffer).is_none() {
+        return;
+    }
     for (f, plus) in DECODED {
         let v = access.values[f];
         if v.is_missing()
+            || (!percent && plus == Plus::Never)
             || ((f == field::CS_URI_STEM || f == field::CS_URI_QUERY) && plan.slots[f].is_none())
         {
             continue;

@@ -138,6 +138,8 @@ pub(crate) fn field_index(name: &[u8]) -> Option<usize> {
 #[derive(Debug)]
 pub(crate) struct AccessPlan {
     pub slots: [Option<SlotId>; FIELD_COUNT],
+    /// The fields with a slot, and their slots: what a line records.
+    wanted: Vec<(usize, SlotId)>,
     pub nginx: NginxSlots,
 }
 
@@ -146,6 +148,7 @@ impl AccessPlan {
     pub fn new(trie: &mut PathTrie) -> AccessPlan {
         AccessPlan {
             slots: [None; FIELD_COUNT],
+            wanted: Vec::new(),
             nginx: NginxSlots::new(trie),
         }
     }
@@ -158,6 +161,9 @@ impl AccessPlan {
                 .root_slot(name.as_bytes())
                 .filter(|s| wanted.contains(s));
         }
+        self.wanted = (0..FIELD_COUNT)
+            .filter_map(|f| self.slots[f].map(|slot| (f, slot)))
+            .collect();
     }
 
     /// The webserver field recorded into `slot`, if any.
@@ -265,14 +271,22 @@ impl AccessState {
         if line.first() == Some(&b'#') {
             return w3c::directive(&mut self.w3c, line).map(|()| TextLine::Header);
         }
-        let time = if clf::looks_like(line) {
-            clf::parse(&mut self.line, line, buffer)?
-        } else if self.w3c.has_fields() {
-            w3c::parse(&self.w3c, &mut self.line, trie, line, buffer, slots)?
-        } else if w3c::starts_with_date(line) {
-            return Err(Reject::AccessLog(AccessLogError::W3cNoFields));
-        } else {
-            return Err(Reject::AccessLog(AccessLogError::UnknownFormat));
+        // In an input with a W3C header, W3C lines come first (and need no search for the
+        // `[` of a CLF head); a CLF line among them fails W3C reading and is read as CLF.
+        let w3c = self
+            .w3c
+            .has_fields()
+            .then(|| w3c::parse(&self.w3c, &mut self.line, trie, line, buffer, slots));
+        let time = match w3c {
+            Some(Ok(time)) => time,
+            w3c => match (clf::head(line), w3c) {
+                (Some(head), _) => clf::parse(head, &mut self.line, line, buffer)?,
+                (None, Some(Err(reason))) => return Err(reason),
+                (None, _) if w3c::starts_with_date(line) => {
+                    return Err(Reject::AccessLog(AccessLogError::W3cNoFields));
+                }
+                (None, _) => return Err(Reject::AccessLog(AccessLogError::UnknownFormat)),
+            },
         };
         check_numbers(&self.line, line, buffer)?;
         self.finish(plan, line, buffer, slots);
@@ -294,11 +308,10 @@ impl AccessState {
 
     /// Records the wanted fields into their slots and computes the decoded forms.
     fn finish(&mut self, plan: &AccessPlan, line: &[u8], buffer: &mut Vec<u8>, slots: &mut Slots) {
-        for (value, slot) in self.line.values.iter().zip(plan.slots) {
-            if let Some(slot) = slot
-                && !value.is_missing()
-            {
-                slots.set(slot, *value);
+        for &(f, slot) in &plan.wanted {
+            let value = self.line.values[f];
+            if !value.is_missing() {
+                slots.set(slot, value);
             }
         }
         decode::alternates(&mut self.line, plan, line, buffer, &mut self.scratch);

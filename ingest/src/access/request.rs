@@ -14,21 +14,25 @@ pub(crate) fn split_into(access: &mut AccessLine, line: &[u8], buffer: &[u8], re
     }
     access.offer(field::REQUEST, request);
     let bytes = text(line, buffer, request);
-    let Some(method_end) = memchr::memchr(b' ', bytes) else {
+    // Methods and versions are short: plain scans, no vectorised search set-up.
+    let Some(method_end) = bytes.iter().position(|b| !is_token(*b)) else {
         return;
     };
-    if method_end == 0 || !bytes[..method_end].iter().all(|b| is_token(*b)) {
+    if method_end == 0 || bytes[method_end] != b' ' {
         return;
     }
     let target_start = method_end + 1;
     let mut target_end = bytes.len();
     let mut version = RawValue::MISSING;
-    if let Some(last_space) = memchr::memrchr(b' ', bytes)
-        && last_space >= target_start
-        && bytes[last_space + 1..].starts_with(b"HTTP/")
+    let tail = bytes
+        .len()
+        .saturating_sub(MAX_VERSION + 1)
+        .max(target_start);
+    if let Some(last_space) = bytes[tail..].iter().rposition(|b| *b == b' ')
+        && bytes[tail + last_space + 1..].starts_with(b"HTTP/")
     {
-        target_end = last_space;
-        version = part(request, last_space + 1, bytes.len());
+        target_end = tail + last_space;
+        version = part(request, target_end + 1, bytes.len());
     }
     if target_start >= target_end {
         return;
@@ -37,6 +41,10 @@ pub(crate) fn split_into(access: &mut AccessLine, line: &[u8], buffer: &[u8], re
     access.offer(field::CS_URI, part(request, target_start, target_end));
     access.offer(field::CS_VERSION, version);
 }
+
+/// The longest protocol version looked for at the end of a request (`HTTP/1.1`,
+/// `HTTP/2.0`, with room to spare).
+const MAX_VERSION: usize = 12;
 
 /// An HTTP token character (RFC 9110), the characters of a method.
 fn is_token(b: u8) -> bool {

@@ -182,3 +182,69 @@ fn bad_access_log_lines_are_counted_and_the_rest_scanned() {
     assert_eq!(rejected["unknown_line_format"], 1);
     assert_eq!(json["lines"]["headers"], 1);
 }
+
+/// The SQL injection rule matches with one combined expression per field, and labels
+/// alerts with its parts: both must agree on every sample line and example.
+#[test]
+fn sql_injection_parts_agree_with_the_combined_pattern() {
+    let (_, text) = tripline_engine::builtin_files()
+        .iter()
+        .find(|(name, _)| *name == "access_log_sql_injection.yml")
+        .unwrap();
+    let by_parts = text.replace("    condition: sqli\n", "    condition: 1 of part_*\n");
+    assert_ne!(&by_parts, text);
+    let lines_matched = |yaml: &str| {
+        let mut builder = tripline_engine::RuleSetBuilder::new();
+        builder.add_sigma_yaml("sqli.yml", yaml);
+        let (rules, errors) = builder.build();
+        assert!(errors.is_empty(), "{errors:?}");
+        let rules = Arc::new(rules);
+        let mut matched = BTreeSet::new();
+        let mut inputs: Vec<(String, Vec<u8>)> = inputs()
+            .into_iter()
+            .map(|name| {
+                let bytes = std::fs::read(dir().join("logs").join(&name)).unwrap();
+                (name, bytes)
+            })
+            .collect();
+        // Every example as an input of its own.
+        let doc: yaml_serde::Value = yaml_serde::from_str(text).unwrap();
+        for (i, example) in doc["tripline.examples"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let mut bytes = Vec::new();
+            let header = example.get("header").into_iter();
+            let events = match example.get("events") {
+                Some(list) => list.as_sequence().unwrap().iter().collect::<Vec<_>>(),
+                None => vec![&example["event"]],
+            };
+            for line in header.chain(events) {
+                bytes.extend_from_slice(
+                    tripline_engine::examples::example_line(line)
+                        .unwrap()
+                        .as_bytes(),
+                );
+                bytes.push(b'\n');
+            }
+            inputs.push((format!("example {i}"), bytes));
+        }
+        for (name, bytes) in inputs {
+            let mut scanner = Scanner::new(rules.clone(), ScanConfig::default());
+            let mut alerts: Vec<Alert> = Vec::new();
+            scanner.begin_source(name.clone(), &mut alerts);
+            scanner.feed(&bytes, &mut alerts);
+            scanner.finish(&mut alerts);
+            for alert in alerts {
+                assert_ne!(alert.evidence.as_deref(), Some("SQL Injection"), "{name}");
+                matched.insert((name.clone(), alert.events[0].source.line));
+            }
+        }
+        matched
+    };
+    let combined = lines_matched(text);
+    assert!(combined.len() > 20, "{combined:?}");
+    assert_eq!(combined, lines_matched(&by_parts));
+}

@@ -1,6 +1,8 @@
 //! Inputs for the benchmarks: a small seeded generator of Sysmon process-creation lines
-//! (flat Windows JSON, ~1 KB each) with a known number of web-shell children, until the
-//! corpus crate's fleet generator takes over.
+//! (flat Windows JSON, ~1 KB each) with a known number of web-shell children, and of web
+//! access logs ([`access`]), until the corpus crate's fleet generator takes over.
+
+pub mod access;
 
 /// A generated input and what the built-in pack must find in it.
 pub struct Input {

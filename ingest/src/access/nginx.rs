@@ -45,9 +45,9 @@ pub(crate) struct NginxSlots {
     request_uri: SlotId,
     status: SlotId,
     query_string: SlotId,
-    time_iso8601: SlotId,
-    time_local: SlotId,
-    msec: SlotId,
+    /// Keys that may hold the request time, in order of preference: ISO 8601, epoch
+    /// seconds, or `$time_local` (`10/Oct/2000:13:55:36 -0700`) under any of them.
+    times: [SlotId; 6],
 }
 
 impl NginxSlots {
@@ -60,9 +60,15 @@ impl NginxSlots {
             request_uri: slot("request_uri"),
             status: slot("status"),
             query_string: slot("query_string"),
-            time_iso8601: slot("time_iso8601"),
-            time_local: slot("time_local"),
-            msec: slot("msec"),
+            times: [
+                "time_iso8601",
+                "time_local",
+                "msec",
+                "time",
+                "@timestamp",
+                "timestamp",
+            ]
+            .map(&mut slot),
         }
     }
 
@@ -103,14 +109,11 @@ pub(crate) fn read(
     if access.values[field::CS_URI].is_missing() {
         complete_uri(access, line, buffer);
     }
-    let time = |slot| {
-        let v = scalar(slots, line, buffer, slot);
-        (!v.is_missing()).then(|| text(line, buffer, v))
-    };
-    time(nginx.time_iso8601)
-        .and_then(Timestamp::parse)
-        .or_else(|| time(nginx.time_local).and_then(clf::parse_time))
-        .or_else(|| time(nginx.msec).and_then(Timestamp::parse))
+    nginx.times.iter().find_map(|slot| {
+        let v = scalar(slots, line, buffer, *slot);
+        let t = (!v.is_missing()).then(|| text(line, buffer, v))?;
+        Timestamp::parse(t).or_else(|| clf::parse_time(t))
+    })
 }
 
 /// A recorded string or number of the top-level document; `""` and `-` (nginx's "not

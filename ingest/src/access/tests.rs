@@ -374,6 +374,24 @@ fn nginx_json_lines_are_access_logs() {
         event.timestamp().map(|t| t.to_string()).as_deref(),
         Some("2026-11-20T08:00:00.250Z")
     );
+    // `"time": "$time_iso8601"` or `"time": "$time_local"`, as many configurations log it.
+    for (time, want) in [
+        ("2026-11-20T10:00:00+01:00", "2026-11-20T09:00:00Z"),
+        ("20/Nov/2026:10:00:00 +0100", "2026-11-20T09:00:00Z"),
+    ] {
+        let line = format!(
+            r#"{{"time":"{time}","remote_addr":"10.1.1.1","request":"GET / HTTP/1.1","status":200}}"#
+        );
+        let event = parser
+            .parse(&plan, line.as_bytes())
+            .unwrap()
+            .event()
+            .unwrap();
+        assert_eq!(
+            event.timestamp().map(|t| t.to_string()).as_deref(),
+            Some(want)
+        );
+    }
     // Without `status`, a JSON object of no known schema.
     assert_eq!(
         reject(

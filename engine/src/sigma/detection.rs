@@ -8,6 +8,7 @@ use rsigma_parser::{
 };
 use tripline_ingest::{FieldId, FieldPlanBuilder};
 
+use super::keywords;
 use super::modifiers::{self, Piece, Placeholders};
 use crate::ir::{
     CompareOp, Expr, GlobToken, IpNetwork, Literal, Pattern, Position, PredId, Predicate, Test,
@@ -55,7 +56,7 @@ impl PredicateTable {
         id
     }
 
-    fn get(&self, key: &str) -> Option<PredId> {
+    pub(super) fn get(&self, key: &str) -> Option<PredId> {
         self.index.get(key).copied()
     }
 }
@@ -73,7 +74,7 @@ pub(crate) struct ConstructError {
     pub reason: String,
 }
 
-fn error(construct: impl Into<String>, reason: impl Into<String>) -> ConstructError {
+pub(super) fn error(construct: impl Into<String>, reason: impl Into<String>) -> ConstructError {
     ConstructError {
         construct: construct.into(),
         reason: reason.into(),
@@ -142,7 +143,7 @@ fn compile_selection(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(and(parts))
         }
-        Detection::Keywords(values) => keywords(values, path, ctx),
+        Detection::Keywords(values) => keywords::plain(values, path, ctx),
         Detection::ArrayMatch { field, .. } => Err(error(
             format!("{path}.{field}[...]"),
             "array object-scope matching is not supported",
@@ -164,22 +165,25 @@ fn and(mut parts: Vec<Expr>) -> Expr {
 
 /// What a field's modifiers ask for, besides the value transformations of
 /// [`modifiers`](super::modifiers).
-struct Modifiers {
-    position: Position,
-    all: bool,
-    cased: bool,
-    regex: bool,
-    regex_flags: (bool, bool, bool),
-    exists: bool,
-    compare: Option<CompareOp>,
-    neq: bool,
-    fieldref: bool,
-    cidr: bool,
-    time_part: Option<TimePart>,
-    transforms: bool,
+pub(super) struct Modifiers {
+    pub(super) position: Position,
+    pub(super) all: bool,
+    pub(super) cased: bool,
+    pub(super) regex: bool,
+    pub(super) regex_flags: (bool, bool, bool),
+    pub(super) exists: bool,
+    pub(super) compare: Option<CompareOp>,
+    pub(super) neq: bool,
+    pub(super) fieldref: bool,
+    pub(super) cidr: bool,
+    pub(super) time_part: Option<TimePart>,
+    pub(super) transforms: bool,
 }
 
-fn read_modifiers(item: &DetectionItem, construct: &str) -> Result<Modifiers, ConstructError> {
+pub(super) fn read_modifiers(
+    item: &DetectionItem,
+    construct: &str,
+) -> Result<Modifiers, ConstructError> {
     let mut m = Modifiers {
         position: Position::Whole,
         all: false,
@@ -273,9 +277,9 @@ fn compile_item(
     let Some(name) = &item.field.name else {
         let construct = format!("{path}{modifier_text}");
         if item.field.modifiers.is_empty() {
-            return keywords(&item.values, &construct, ctx);
+            return keywords::plain(&item.values, &construct, ctx);
         }
-        return keywords_with_modifiers(item, &construct, &modifier_text, ctx);
+        return keywords::with_modifiers(item, &construct, &modifier_text, ctx);
     };
     let construct = format!("{path}.{name}{modifier_text}");
     if item.values.is_empty() {
@@ -292,82 +296,7 @@ fn compile_item(
     Ok(Expr::Pred(ctx.table.intern_test(key, field, || test)))
 }
 
-/// A keyword (field-less) search: each value is looked for anywhere in any string value
-/// of the event.
-fn keywords(
-    values: &[SigmaValue],
-    construct: &str,
-    ctx: &mut Compiler<'_>,
-) -> Result<Expr, ConstructError> {
-    if values.is_empty() {
-        return Err(error(construct, "empty keyword list"));
-    }
-    let mut patterns = Vec::new();
-    for value in values {
-        let pieces = match value {
-            SigmaValue::String(s) => modifiers::pieces(s),
-            SigmaValue::Integer(n) => vec![Piece::Literal(n.to_string().into_bytes())],
-            SigmaValue::Float(f) => vec![Piece::Literal(f.to_string().into_bytes())],
-            SigmaValue::Bool(b) => vec![Piece::Literal(b.to_string().into_bytes())],
-            SigmaValue::Null => return Err(error(construct, "null is not a keyword")),
-        };
-        patterns.push(string_pattern(&pieces, Position::Anywhere, false));
-    }
-    let key = format!("keywords={values:?}");
-    Ok(Expr::Pred(ctx.table.intern_test(key, FieldId(0), || {
-        Test::Keywords {
-            patterns,
-            all: false,
-        }
-    })))
-}
-
-/// Keywords with modifiers (`'|all': [...]`, `'|re': ...`, `'|cased': ...`): the values
-/// searched in every string value of the event, as a field's values are matched against
-/// it. Modifiers that need one field's value (`exists`, comparisons, `cidr`, `fieldref`,
-/// `neq`, time parts, `startswith`/`endswith`) have no meaning here and are refused.
-fn keywords_with_modifiers(
-    item: &DetectionItem,
-    construct: &str,
-    modifier_text: &str,
-    ctx: &mut Compiler<'_>,
-) -> Result<Expr, ConstructError> {
-    if item.values.is_empty() {
-        return Err(error(construct, "empty keyword list"));
-    }
-    let mut m = read_modifiers(item, construct)?;
-    if m.exists
-        || m.compare.is_some()
-        || m.cidr
-        || m.fieldref
-        || m.neq
-        || m.time_part.is_some()
-        || matches!(m.position, Position::Start | Position::End)
-    {
-        return Err(error(
-            construct,
-            "keywords take only all, re (with i, m, s), cased, contains and encodings",
-        ));
-    }
-    m.position = Position::Anywhere;
-    let key = format!("keywords{modifier_text}={:?}", item.values);
-    if let Some(id) = ctx.table.get(&key) {
-        return Ok(Expr::Pred(id));
-    }
-    let (patterns, all) = match build_test(&m, &item.field.modifiers, &item.values, ctx) {
-        Ok(Test::Patterns { patterns, all }) => (patterns, all),
-        Ok(_) => return Err(error(construct, "not a keyword search")),
-        Err(reason) => return Err(error(construct, reason)),
-    };
-    if patterns.iter().any(|p| matches!(p, Pattern::Null)) {
-        return Err(error(construct, "null is not a keyword"));
-    }
-    Ok(Expr::Pred(ctx.table.intern_test(key, FieldId(0), || {
-        Test::Keywords { patterns, all }
-    })))
-}
-
-fn build_test(
+pub(super) fn build_test(
     m: &Modifiers,
     modifier_list: &[Modifier],
     values: &[SigmaValue],

@@ -470,3 +470,92 @@ fn summaries_carry_the_request() {
     assert_eq!(json["request"]["uri"], "/shop/item.php?id=42&q=a+b");
     assert!(event.bytes(FieldId::COMMAND_LINE).is_none());
 }
+
+/// Lines spliced from pieces of every format and random bytes: each is an event, a header
+/// or a reject, and reading every field, form and summary of the events never panics
+/// (every recorded span lies inside its buffer).
+#[test]
+fn spliced_lines_never_panic() {
+    const PIECES: [&str; 24] = [
+        "1.2.3.4",
+        " ",
+        "-",
+        " [",
+        "]",
+        "10/Oct/2026:13:55:36 -0700",
+        "\"",
+        "\\\"",
+        "\\x4",
+        "GET",
+        " /a?b=%25%3",
+        "+",
+        "%u00",
+        " HTTP/1.1",
+        "200",
+        "#Fields: date time c-ip cs(User-Agent)",
+        "2026-11-20",
+        "10:00:00",
+        "{",
+        "\"remote_addr\":\"x\",\"request\":\"GET /\",\"status\":1",
+        "}",
+        "?",
+        "%",
+        "\u{e9}",
+    ];
+    let plan = plan();
+    let mut parser = Parser::new();
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let names: Vec<FieldId> = (0..plan.field_count() as u32).map(FieldId).collect();
+    let (mut events, mut headers) = (0, 0);
+    for i in 0..30_000 {
+        if i % 1000 == 0 {
+            parser.begin_source();
+        }
+        // A line of each format, mutated a little; or pieces spliced at random.
+        let mut line: Vec<u8> = match next(5) {
+            0 => COMBINED.into(),
+            1 => W3C_HEAD[3].into(),
+            2 => "2026-11-20 10:00:01 10.0.0.5 GET /a/%2541 id=%27%2520or+1 443 - 198.51.100.7 Mozilla/5.0+(X) - 200 0 0 15".into(),
+            3 => r#"{"time":"2026-11-20T10:00:00Z","remote_addr":"1.2.3.4","request":"GET /?q=%2524%257B HTTP/1.1","status":200,"http_cookie":"a=b+c%20"}"#.into(),
+            _ => Vec::new(),
+        };
+        for _ in 0..next(4) {
+            let at = next(line.len() as u64 + 1) as usize;
+            let cut = (at + next(6) as usize).min(line.len());
+            let insert: Vec<u8> = if next(3) == 0 {
+                vec![next(256) as u8]
+            } else {
+                PIECES[next(PIECES.len() as u64) as usize]
+                    .as_bytes()
+                    .to_vec()
+            };
+            line.splice(at..cut, insert);
+        }
+        let parsed = parser.parse(&plan, &line);
+        match &parsed {
+            Ok(Parsed::Event(_)) => events += 1,
+            Ok(Parsed::Header) => headers += 1,
+            Err(_) => {}
+        }
+        if let Ok(Parsed::Event(event)) = parsed {
+            for &field in &names {
+                for value in event.forms(field) {
+                    let _ = value.as_bytes();
+                }
+            }
+            event.any_string(|_| false);
+            let _ = event.summary();
+        }
+    }
+    // The splicing reaches events and headers, not only rejects.
+    assert!(
+        events > 50 && headers > 50,
+        "{events} events, {headers} headers"
+    );
+}

@@ -1,5 +1,8 @@
 //! Inputs for the benchmarks, built outside the timers: a generated fleet corpus (the
-//! corpus crate's mixed fleet, every schema) and the rule sets.
+//! corpus crate's mixed fleet, every schema), web access logs ([`access`]) and the rule
+//! sets.
+
+pub mod access;
 
 use std::path::Path;
 use std::sync::Arc;

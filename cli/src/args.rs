@@ -84,6 +84,11 @@ pub struct ScanArgs {
     /// literals (for checking the prefilter: the alerts are the same).
     #[arg(long)]
     pub no_prefilter: bool,
+    /// The host of events that name none (Apache/nginx combined and common lines):
+    /// `path` for the name of each input's directory (/logs/web01/access.log: web01),
+    /// anything else for that name. Events that name their host keep it.
+    #[arg(long, value_name = "path|NAME")]
+    pub host_from: Option<String>,
     /// Inputs: files, directories (recursive, sorted), `-` for stdin. Default: stdin.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<std::ffi::OsString>,

@@ -65,6 +65,17 @@ fn time(alert: &Alert) -> String {
 /// A one-line description of what an event shows.
 fn describe(record: &EventRecord) -> String {
     let e = &record.event;
+    let r = &e.request;
+    if r.method.is_some() || r.uri.is_some() || r.status.is_some() {
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        return format!(
+            "{} {} {} -> {}",
+            or_dash(&r.client_ip),
+            or_dash(&r.method),
+            or_dash(&r.uri),
+            or_dash(&r.status)
+        );
+    }
     let name = |n: &Option<String>, p: &Option<String>| {
         n.clone()
             .or_else(|| p.clone())
@@ -126,7 +137,7 @@ fn write_table_row(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
     Ok(())
 }
 
-const CSV_HEADER: [&str; 19] = [
+const CSV_HEADER: [&str; 25] = [
     "timestamp",
     "level",
     "rule_name",
@@ -146,9 +157,16 @@ const CSV_HEADER: [&str; 19] = [
     "parent_path",
     "parent_command_line",
     "file_path",
+    "client_ip",
+    "method",
+    "uri",
+    "status",
+    "user_agent",
+    "referer",
 ];
 
-/// One row per alert: its last (triggering) event's fields, and every event's source.
+/// One row per alert: its last (triggering) event's fields (process, file, web request),
+/// and every event's source.
 fn write_csv_row(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
     let last = alert.events.last().map(|r| &r.event);
     let opt = |v: Option<&Option<String>>| v.and_then(|v| v.clone()).unwrap_or_default();
@@ -177,6 +195,12 @@ fn write_csv_row(out: &mut dyn Write, alert: &Alert) -> io::Result<()> {
         opt(last.map(|e| &e.parent.path)),
         opt(last.map(|e| &e.parent.command_line)),
         opt(last.map(|e| &e.file_path)),
+        opt(last.map(|e| &e.request.client_ip)),
+        opt(last.map(|e| &e.request.method)),
+        opt(last.map(|e| &e.request.uri)),
+        opt(last.map(|e| &e.request.status)),
+        opt(last.map(|e| &e.request.user_agent)),
+        opt(last.map(|e| &e.request.referer)),
     ];
     let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
     writeln!(out, "{}", row.join(","))

@@ -107,11 +107,12 @@ pub fn stats_text(
     );
     let _ = writeln!(
         s,
-        "  lines: {} read = {} skipped by prefilter + {} evaluated + {} rejected{}",
+        "  lines: {} read = {} skipped by prefilter + {} evaluated + {} rejected + {} headers{}",
         stats.lines_read,
         stats.lines_skipped_by_prefilter,
         stats.lines_evaluated,
         stats.lines_rejected,
+        stats.lines_header,
         if stats.balanced() {
             ""
         } else {

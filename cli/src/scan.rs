@@ -12,7 +12,7 @@ use tripline_engine::{
     Severity, Sink,
 };
 use tripline_ingest::FieldMap;
-use tripline_ingest::source::{self, Compression, InputSpec, Location, OpenOptions};
+use tripline_ingest::source::{self, Compression, Input, InputSpec, Location, OpenOptions};
 
 use crate::args::{Format, RuleConfig, RuleSource, ScanArgs};
 use crate::output::AlertWriter;
@@ -186,6 +186,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             }
         };
         scanner.begin_source(input.name.clone(), &mut sink);
+        scanner.set_source_host(source_host(args.host_from.as_deref(), input));
         let mut read = 0u64;
         loop {
             // Buffers travel to the workers and come back: top this one up to size.
@@ -262,4 +263,45 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// The host `--host-from` gives an input's events that name none: `path` is the name of
+/// the input's directory (none for stdin or a file at the root), anything else is the name.
+fn source_host(host_from: Option<&str>, input: &Input) -> Option<Arc<str>> {
+    match host_from? {
+        "path" => match &input.location {
+            Location::File(path) => path
+                .parent()?
+                .file_name()
+                .map(|name| Arc::from(name.to_string_lossy().as_ref())),
+            Location::Stdin => None,
+        },
+        name => Some(Arc::from(name)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_from_path_is_the_directory_name() {
+        let file = |p: &str| Input {
+            name: Arc::from(p),
+            location: Location::File(p.into()),
+            size: None,
+        };
+        let host = |option, input: &Input| source_host(option, input).map(|h| h.to_string());
+        assert_eq!(
+            host(Some("path"), &file("/logs/web01/access.log")).as_deref(),
+            Some("web01")
+        );
+        assert_eq!(host(Some("path"), &file("access.log")), None);
+        assert_eq!(host(Some("path"), &Input::stdin()), None);
+        assert_eq!(
+            host(Some("edge-7"), &Input::stdin()).as_deref(),
+            Some("edge-7")
+        );
+        assert_eq!(host(None, &file("/logs/web01/access.log")), None);
+    }
 }

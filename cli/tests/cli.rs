@@ -264,6 +264,7 @@ fn stats_account_for_every_line_and_rejects_are_kept() {
         lines["skipped_by_prefilter"].as_u64().unwrap()
             + lines["evaluated"].as_u64().unwrap()
             + lines["rejected"].as_u64().unwrap()
+            + lines["headers"].as_u64().unwrap()
     );
     assert_eq!(lines["rejected"], 5);
     assert_eq!(stats["rejected"]["json_truncated"], 1);
@@ -276,7 +277,7 @@ fn stats_account_for_every_line_and_rejects_are_kept() {
         "{rejects}"
     );
     assert!(
-        rejects.contains("mixed.ndjson:4: json_unexpected_byte: \\x00\\x00"),
+        rejects.contains("mixed.ndjson:4: unknown_line_format: \\x00\\x00"),
         "{rejects}"
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -471,7 +472,7 @@ fn rules_test_runs_the_packs_examples() {
     );
     assert_eq!(
         lines.last(),
-        Some(&"5 rules with tests in 3 files: 5 passed, 0 failed, 0 skipped")
+        Some(&"7 rules with tests in 5 files: 7 passed, 0 failed, 0 skipped")
     );
 }
 
@@ -552,7 +553,7 @@ fn rules_test_runs_regression_data_and_exits_1_on_failure() {
 }
 
 /// The output does not depend on threads or the prefilter: the same bytes, in the same
-/// order, over all the real event logs and both kinds of fixtures.
+/// order, over all the real event logs, both kinds of fixtures and the sample access logs.
 #[test]
 fn threads_and_the_prefilter_do_not_change_the_output() {
     let events = shared_events().display().to_string();
@@ -560,8 +561,12 @@ fn threads_and_the_prefilter_do_not_change_the_output() {
         .display()
         .to_string();
     let fixtures = handwritten();
+    let access = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/access/logs")
+        .display()
+        .to_string();
     let reference = run(&[
-        "scan", "--format", "ndjson", "-q", "-j", "1", &events, &fixtures, &generated,
+        "scan", "--format", "ndjson", "-q", "-j", "1", &events, &fixtures, &generated, &access,
     ]);
     assert_eq!(reference.status.code(), Some(0));
     assert!(alerts(&reference.stdout).len() > 20);
@@ -573,9 +578,129 @@ fn threads_and_the_prefilter_do_not_change_the_output() {
     ] {
         let mut command = vec!["scan", "--format", "ndjson", "-q"];
         command.extend(&args);
-        command.extend([events.as_str(), fixtures.as_str(), generated.as_str()]);
+        command.extend([
+            events.as_str(),
+            fixtures.as_str(),
+            generated.as_str(),
+            access.as_str(),
+        ]);
         let other = run(&command);
         assert_eq!(other.status.code(), Some(0), "{args:?}");
         assert!(other.stdout == reference.stdout, "{args:?}: output differs");
     }
+}
+
+/// The sample access logs of the engine's tests, compressed (gzip, zstd) and mixed with
+/// JSON telemetry in one directory scan: the labelled alerts, with hosts from the paths.
+#[test]
+fn compressed_access_logs_mixed_with_telemetry() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../engine/tests/access");
+    let dir = tempfile::tempdir().unwrap();
+    let mut renamed = BTreeMap::new();
+    for host in ["iis01", "nginx01", "web01", "web02"] {
+        std::fs::create_dir(dir.path().join(host)).unwrap();
+        for entry in std::fs::read_dir(samples.join("logs").join(host)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            let (stored, data) = match name.as_str() {
+                "access.log" => {
+                    let mut gz =
+                        flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                    gz.write_all(&bytes).unwrap();
+                    (format!("{name}.gz"), gz.finish().unwrap())
+                }
+                "u_ex261120.log" => (
+                    format!("{name}.zst"),
+                    zstd::encode_all(&bytes[..], 3).unwrap(),
+                ),
+                _ => (name.clone(), bytes),
+            };
+            std::fs::write(dir.path().join(host).join(&stored), data).unwrap();
+            renamed.insert(format!("{host}/{name}"), format!("{host}/{stored}"));
+        }
+    }
+    let out = run(&[
+        "scan",
+        "--format",
+        "ndjson",
+        "--host-from",
+        "path",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Vec<(String, u64, String, String)> = {
+        let mut rows: Vec<_> = alerts(&out.stdout)
+            .iter()
+            .map(|a| {
+                let source = &a["events"][0]["source"];
+                let file = Path::new(source["file"].as_str().unwrap())
+                    .strip_prefix(dir.path())
+                    .unwrap()
+                    .display()
+                    .to_string();
+                (
+                    file,
+                    source["line"].as_u64().unwrap(),
+                    a["rule"]["name"].as_str().unwrap().to_owned(),
+                    a["host"].as_str().unwrap_or("-").to_owned(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let expected = std::fs::read_to_string(samples.join("expected-alerts.tsv")).unwrap();
+    let want: Vec<(String, u64, String)> = expected
+        .lines()
+        .skip(1)
+        .map(|row| {
+            let cols: Vec<&str> = row.split('\t').collect();
+            (
+                renamed[cols[0]].clone(),
+                cols[1].parse().unwrap(),
+                cols[2].to_owned(),
+            )
+        })
+        .collect();
+    let got_rows: Vec<(String, u64, String)> = got
+        .iter()
+        .map(|(f, l, r, _)| (f.clone(), *l, r.clone()))
+        .collect();
+    let mut want_sorted = want.clone();
+    want_sorted.sort();
+    assert_eq!(got_rows, want_sorted);
+    // Hosts: the log's own server name where it has one, else the directory's name.
+    let host_of = |file: &str, line: u64| {
+        got.iter()
+            .find(|(f, l, _, _)| f == file && *l == line)
+            .map(|(_, _, _, h)| h.clone())
+            .unwrap()
+    };
+    assert_eq!(host_of("web01/access.log.gz", 14), "web01");
+    assert_eq!(host_of("iis01/u_ex261120.log.zst", 10), "iis01");
+    assert_eq!(host_of("iis01/u_ex261120.log.zst", 19), "IIS01");
+    assert_eq!(host_of("nginx01/access.json", 5), "nginx-01");
+    assert_eq!(host_of("iis01/sysmon.ndjson", 2), "IIS01");
+
+    // A fixed name, and the table shows the request.
+    let out = run(&[
+        "scan",
+        "--format",
+        "table",
+        "--host-from",
+        "edge-7",
+        &dir.path().join("web02").display().to_string(),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("edge-7"), "{table}");
+    assert!(
+        table.contains("203.0.113.72 GET /news?id=1;DROP+TABLE+users -> 500"),
+        "{table}"
+    );
 }

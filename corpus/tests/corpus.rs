@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tripline_corpus::score::{AlertRef, Score};
 use tripline_corpus::{Amount, Fleet, FleetConfig, Schema, SchemaChoice, TruthRecord};
 use tripline_engine::{Alert, RuleSet, ScanConfig, Scanner};
-use tripline_ingest::{EventKind, FieldId, FieldPlan, Parser};
+use tripline_ingest::{EventKind, FieldId, FieldPlan, Parsed, Parser};
 
 fn config(schema: SchemaChoice, events: u64, hosts: usize, seed: u64) -> FleetConfig {
     FleetConfig {
@@ -61,7 +61,8 @@ fn every_line_parses_as_its_schema_with_the_kinds_it_can_carry() {
             .enumerate()
         {
             let event = match parser.parse(&plan, line) {
-                Ok(event) => event,
+                Ok(Parsed::Event(event)) => event,
+                Ok(Parsed::Header) => panic!("{schema} line {}: a header", i + 1),
                 Err(reason) => panic!(
                     "{schema} line {}: {}: {}",
                     i + 1,

@@ -15,6 +15,14 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         "web_root_file_then_shell.yml",
         include_str!("../rules/builtin/web_root_file_then_shell.yml"),
     ),
+    (
+        "access_log_jndi_lookup.yml",
+        include_str!("../rules/builtin/access_log_jndi_lookup.yml"),
+    ),
+    (
+        "access_log_sql_injection.yml",
+        include_str!("../rules/builtin/access_log_sql_injection.yml"),
+    ),
 ];
 
 /// The pack's files, for tools that show or test them.

@@ -22,6 +22,9 @@ pub(crate) struct Evaluator {
     hits_epoch: u32,
     /// By detection: the hits epoch of the event that last triggered it.
     triggered: Vec<u32>,
+    /// The event offers alternate (URL-decoded) forms of some values, which the field
+    /// automata do not search: every rule is evaluated on the plain path.
+    alternates: bool,
 }
 
 impl Evaluator {
@@ -38,8 +41,12 @@ impl Evaluator {
             self.hits.reset(&rules.field_index);
             self.triggered.fill(0);
         }
+        self.alternates = event.has_alternates();
         if self.triggered.len() != rules.triggers.gated.len() {
             self.triggered = vec![0; rules.triggers.gated.len()];
+        }
+        if self.alternates {
+            return;
         }
         // Search the trigger fields and mark the rules their literals can make true.
         let Evaluator {
@@ -72,7 +79,9 @@ impl Evaluator {
     /// Whether detection `index` needs evaluating for this event: it is not gated by
     /// triggers, or one of its triggers fired.
     pub fn may_match(&self, rules: &RuleSet, index: u32) -> bool {
-        !rules.triggers.gated[index as usize] || self.triggered[index as usize] == self.hits_epoch
+        self.alternates
+            || !rules.triggers.gated[index as usize]
+            || self.triggered[index as usize] == self.hits_epoch
     }
 
     pub fn eval(&mut self, rules: &RuleSet, expr: &Expr, event: &Event<'_>) -> bool {
@@ -102,9 +111,10 @@ impl Evaluator {
             return *slot & 1 == 1;
         }
         let predicate = &rules.predicates[id.0 as usize];
-        if let (Some(indexed), Test::Patterns { all, .. }) = (
+        if let (Some(indexed), Test::Patterns { all, .. }, false) = (
             &rules.field_index.predicates[id.0 as usize],
             &predicate.test,
+            self.alternates,
         ) {
             let (hits, epoch, field) = (&mut self.hits, self.hits_epoch, predicate.field);
             let mut holds = |p: &IndexedPattern| {
@@ -147,6 +157,11 @@ impl Evaluator {
                     event.any_string(|s| match_patterns(patterns, false, s, scratch))
                 }
             }
+            // A request field of an access log matches if its raw or a URL-decoded form
+            // does; events without decoded forms take the plain path.
+            test if event.has_alternates() => event
+                .forms(predicate.field)
+                .any(|value| test_value(test, value, scratch)),
             test => test_value(test, event.get(predicate.field), scratch),
         };
         self.memo[id.0 as usize] = self.epoch << 1 | result as u64;

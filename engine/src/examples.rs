@@ -9,7 +9,17 @@
 //!   - name: file, then shell
 //!     expect: match
 //!     events: [{...}, {...}]   # raw documents in arrival order (correlation rules)
+//!   - name: UNION SELECT in an Apache log
+//!     expect: match
+//!     event: '203.0.113.9 - - [20/Nov/2026:10:00:00 +0000] "GET /?id=1+UNION+SELECT+1 HTTP/1.1" 200 5 "-" "-"'
+//!   - name: the same in IIS
+//!     expect: match
+//!     header: '#Fields: date time c-ip cs-method cs-uri-stem cs-uri-query sc-status'
+//!     event: '2026-11-20 10:00:00 203.0.113.9 GET / id=1+UNION+SELECT+1 200'
 //! ```
+//!
+//! A string is a raw line (an access-log line, a W3C directive), anything else a JSON
+//! document; `header` lines go first. Detection rules may give `events` too.
 //!
 //! A detection rule's examples run against that rule alone; a correlation's against the
 //! whole file it is in (its base rules with it).
@@ -115,6 +125,16 @@ fn run(
         .collect()
 }
 
+/// One input line of an example: a string is the raw line (an access-log line, a W3C
+/// directive), anything else a JSON document.
+pub fn example_line(doc: &yaml_serde::Value) -> Result<String, String> {
+    match doc {
+        yaml_serde::Value::String(raw) => Ok(raw.clone()),
+        doc => serde_json::to_string(doc)
+            .map_err(|e| format!("event is not representable as JSON: {e}")),
+    }
+}
+
 fn run_one(
     rules: &Arc<RuleSet>,
     label: &str,
@@ -141,9 +161,10 @@ fn run_one(
             return outcome;
         }
     };
-    let documents: Vec<&yaml_serde::Value> = match (payload_key, entry.get(payload_key)) {
-        ("event", Some(doc)) => vec![doc],
-        ("events", Some(docs)) => match docs.as_sequence() {
+    // Detection rules take `event` or `events`; correlations need `events`.
+    let documents: Vec<&yaml_serde::Value> = match (entry.get("event"), entry.get("events")) {
+        (Some(doc), None) if payload_key == "event" => vec![doc],
+        (None, Some(docs)) => match docs.as_sequence() {
             Some(docs) => docs.iter().collect(),
             None => {
                 outcome.error = Some("`events` must be a list".into());
@@ -155,15 +176,20 @@ fn run_one(
             return outcome;
         }
     };
+    let header: Vec<&yaml_serde::Value> = match entry.get("header") {
+        None => Vec::new(),
+        Some(yaml_serde::Value::Sequence(lines)) => lines.iter().collect(),
+        Some(line) => vec![line],
+    };
     let mut input = Vec::new();
-    for doc in documents {
-        match serde_json::to_string(doc) {
+    for doc in header.into_iter().chain(documents) {
+        match example_line(doc) {
             Ok(line) => {
                 input.extend_from_slice(line.as_bytes());
                 input.push(b'\n');
             }
             Err(e) => {
-                outcome.error = Some(format!("event is not representable as JSON: {e}"));
+                outcome.error = Some(e);
                 return outcome;
             }
         }

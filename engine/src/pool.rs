@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
-use tripline_ingest::{Block, Framed, Line, Piece, Reject};
+use tripline_ingest::{Block, Framed, Line, Piece, Reject, SourceContext};
 
 use crate::alert::Alert;
 use crate::correlation::Observation;
@@ -23,6 +23,7 @@ use crate::worker::{Actions, Worker};
 struct Job {
     seq: u64,
     source: Arc<str>,
+    context: SourceContext,
     prefilter: bool,
     max_line: usize,
     work: Work,
@@ -51,6 +52,8 @@ enum Work {
 #[derive(Clone, Copy)]
 pub(crate) struct Origin<'a> {
     pub source: &'a Arc<str>,
+    /// The input's parsing context at the piece's start.
+    pub context: &'a SourceContext,
     pub prefilter: bool,
     pub max_line: usize,
 }
@@ -212,6 +215,7 @@ impl Pool {
         let job = Job {
             seq: self.next_seq,
             source: origin.source.clone(),
+            context: origin.context.clone(),
             prefilter: origin.prefilter,
             max_line: origin.max_line,
             work,
@@ -284,10 +288,12 @@ fn work(rules: &RuleSet, jobs: &Receiver<Job>, done: &Sender<Done>) {
         let Job {
             seq,
             source,
+            context,
             prefilter,
             max_line,
             work,
         } = job;
+        worker.set_context(&context);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let piece = match &work {
                 Work::Block {

@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece, Reject, Timestamp};
+use tripline_ingest::{
+    Block, DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece, Reject, SourceContext, Timestamp,
+};
 
 use crate::alert::Alert;
 use crate::correlation::{CorrelationLimits, CorrelationState, Observation};
@@ -101,12 +103,15 @@ pub struct Scanner {
     correlation: CorrelationState,
     stats: ScanStats,
     source: Arc<str>,
+    /// With worker threads: the current input's parsing context at the end of what was
+    /// handed out so far (inline, the worker's parser keeps its own).
+    context: SourceContext,
 }
 
 /// Where lines are scanned.
 enum Mode {
     /// On the caller's thread.
-    Inline(Worker),
+    Inline(Box<Worker>),
     /// On worker threads, results replayed in order on the caller's thread.
     Pool(Pool),
 }
@@ -116,7 +121,7 @@ impl Scanner {
         let mode = if config.threads > 1 {
             Mode::Pool(Pool::new(rules.clone(), config.threads))
         } else {
-            Mode::Inline(Worker::default())
+            Mode::Inline(Box::default())
         };
         Scanner {
             rules,
@@ -127,6 +132,7 @@ impl Scanner {
             correlation: CorrelationState::new(config.correlation),
             stats: ScanStats::default(),
             source: Arc::from("-"),
+            context: SourceContext::default(),
         }
     }
 
@@ -137,10 +143,27 @@ impl Scanner {
     /// Starts a new input named `name` (as alerts will show it); line numbers restart
     /// at 1. The previous input is ended first (its unterminated last line is scanned),
     /// so its bytes can never run into the new input's first line.
+    ///
+    /// Per-input state starts afresh: W3C access-log lines follow this input's own
+    /// `#Fields:` directive, and the source host is unset.
     pub fn begin_source(&mut self, name: impl Into<Arc<str>>, sink: &mut impl Sink) {
         self.end_source(sink);
         self.stats.inputs += 1;
         self.source = name.into();
+        self.context = SourceContext::default();
+        if let Mode::Inline(worker) = &mut self.mode {
+            worker.set_context(&self.context);
+        }
+    }
+
+    /// The host of the current input's events that do not name one (Apache `combined`
+    /// lines never do), as alerts and `Computer` show it; `None` to leave them without.
+    /// Call after [`Scanner::begin_source`], which unsets it.
+    pub fn set_source_host(&mut self, host: Option<Arc<str>>) {
+        self.context.set_host(host.clone());
+        if let Mode::Inline(worker) = &mut self.mode {
+            worker.set_source_host(host);
+        }
     }
 
     /// Scans `bytes`, the next piece of the current input. With worker threads, the
@@ -180,6 +203,7 @@ impl Scanner {
             correlation,
             stats,
             source,
+            context,
             ..
         } = self;
         let Mode::Pool(pool) = mode else {
@@ -192,11 +216,6 @@ impl Scanner {
             sink,
         };
         let mut replay = |done| direct.replay(done);
-        let origin = Origin {
-            source,
-            prefilter: *prefilter,
-            max_line: *max_line,
-        };
         for (number, bytes, length) in carried {
             let framed = match length {
                 Some(length) => Framed::TooLong { number, length },
@@ -205,11 +224,30 @@ impl Scanner {
                     bytes: &bytes,
                 }),
             };
+            let origin = Origin {
+                source,
+                context,
+                prefilter: *prefilter,
+                max_line: *max_line,
+            };
             pool.submit(Piece::Line(framed), origin, &mut replay);
+            context.follow(&Piece::Line(framed));
         }
         match block {
-            Some((range, first_line)) => {
-                pool.submit_buffer(buffer, range, first_line, origin, &mut replay);
+            Some(((start, end), first_line)) => {
+                let at_start = context.clone();
+                context.follow(&Piece::Block(Block::new(
+                    &buffer[start..end],
+                    first_line,
+                    *max_line,
+                )));
+                let origin = Origin {
+                    source,
+                    context: &at_start,
+                    prefilter: *prefilter,
+                    max_line: *max_line,
+                };
+                pool.submit_buffer(buffer, (start, end), first_line, origin, &mut replay);
                 pool.spare_buffer()
             }
             None => buffer,
@@ -239,6 +277,7 @@ impl Scanner {
             correlation,
             stats,
             source,
+            context,
         } = self;
         let mut direct = Direct {
             rules,
@@ -250,16 +289,16 @@ impl Scanner {
             Mode::Inline(worker) => framing(framer, &mut |piece| {
                 worker.piece(rules, *prefilter, source, piece, &mut direct)
             }),
-            Mode::Pool(pool) => {
+            Mode::Pool(pool) => framing(framer, &mut |piece| {
                 let origin = Origin {
                     source,
+                    context,
                     prefilter: *prefilter,
                     max_line: *max_line,
                 };
-                framing(framer, &mut |piece| {
-                    pool.submit(piece, origin, &mut |done| direct.replay(done))
-                })
-            }
+                pool.submit(piece, origin, &mut |done| direct.replay(done));
+                context.follow(&piece);
+            }),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{Block, Framed, Parser, Piece};
+use tripline_ingest::{Block, Framed, Parsed, Parser, Piece};
 
 use crate::alert::Alert;
 use crate::correlation::Observation;
@@ -34,12 +34,13 @@ pub fn prefilter(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u
     candidates
 }
 
-/// Parsing alone (every line, no prefilter): how many lines are events.
+/// Parsing alone (every line, no prefilter): how many lines are events (not rejects or
+/// access-log headers).
 pub fn parse(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
     let mut events = 0;
     for framed in Block::new(block, 1, usize::MAX).lines() {
         if let Framed::Line(line) = framed
-            && scratch.parser.parse(&rules.plan, line.bytes).is_ok()
+            && let Ok(Parsed::Event(_)) = scratch.parser.parse(&rules.plan, line.bytes)
         {
             events += 1;
         }

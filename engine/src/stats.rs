@@ -1,6 +1,6 @@
 //! Scan statistics: every line accounted for (read = skipped by the prefilter +
-//! evaluated + rejected), events by schema and kind, rejects by reason, alerts by rule,
-//! and the correlation state's counters.
+//! evaluated + rejected + headers), events by schema and kind, rejects by reason, alerts
+//! by rule, and the correlation state's counters.
 
 use serde_json::{Map, Value, json};
 use tripline_ingest::{EventKind, Reject, Schema};
@@ -16,6 +16,8 @@ pub struct ScanStats {
     pub lines_skipped_by_prefilter: u64,
     pub lines_evaluated: u64,
     pub lines_rejected: u64,
+    /// W3C access-log directives (`#Fields:`, `#Software:`, ...): neither events nor errors.
+    pub lines_header: u64,
     /// Evaluated lines that are not valid UTF-8 (their bytes were matched as they are).
     pub lines_with_invalid_utf8: u64,
     /// Events by schema, then kind (indexed by `Schema as usize`, `EventKind as usize`).
@@ -45,10 +47,14 @@ impl ScanStats {
         self.alerts_by_rule.iter().sum()
     }
 
-    /// Whether every line read is accounted for.
+    /// Whether every line read is accounted for: read = skipped by the prefilter +
+    /// evaluated + rejected + headers.
     pub fn balanced(&self) -> bool {
         self.lines_read
-            == self.lines_skipped_by_prefilter + self.lines_evaluated + self.lines_rejected
+            == self.lines_skipped_by_prefilter
+                + self.lines_evaluated
+                + self.lines_rejected
+                + self.lines_header
     }
 
     pub(crate) fn count_alert(&mut self, rule: u32) {
@@ -66,6 +72,7 @@ impl ScanStats {
         self.lines_skipped_by_prefilter += other.lines_skipped_by_prefilter;
         self.lines_evaluated += other.lines_evaluated;
         self.lines_rejected += other.lines_rejected;
+        self.lines_header += other.lines_header;
         self.lines_with_invalid_utf8 += other.lines_with_invalid_utf8;
         for (mine, theirs) in self.events.iter_mut().zip(&other.events) {
             for (a, b) in mine.iter_mut().zip(theirs) {
@@ -126,6 +133,7 @@ impl ScanStats {
                 "skipped_by_prefilter": self.lines_skipped_by_prefilter,
                 "evaluated": self.lines_evaluated,
                 "rejected": self.lines_rejected,
+                "headers": self.lines_header,
                 "evaluated_with_invalid_utf8": self.lines_with_invalid_utf8,
             },
             "events": events,

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{Event, Framed, Parser, Piece, Reject};
+use tripline_ingest::{Event, Framed, Parsed, Parser, Piece, Reject, SourceContext};
 
 use crate::alert::{Alert, EventRecord, SourceRef};
 use crate::correlation::Observation;
@@ -35,6 +35,16 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// Reads the next lines in `context` (an input's W3C directives and host).
+    pub fn set_context(&mut self, context: &SourceContext) {
+        self.parser.set_context(context);
+    }
+
+    /// The host of the current input's events that name none.
+    pub fn set_source_host(&mut self, host: Option<Arc<str>>) {
+        self.parser.set_source_host(host);
+    }
+
     /// Scans one piece of framed input from `source`.
     pub fn piece(
         &mut self,
@@ -106,7 +116,11 @@ impl Lines<'_> {
         }
         let rules = self.rules;
         let event = match self.parser.parse(&rules.plan, line.bytes) {
-            Ok(event) => event,
+            Ok(Parsed::Event(event)) => event,
+            Ok(Parsed::Header) => {
+                out.stats().lines_header += 1;
+                return;
+            }
             Err(reason) => {
                 reject(self.source, line.number, reason, line.bytes, out);
                 return;

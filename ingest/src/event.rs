@@ -1,10 +1,13 @@
 //! Events: a parsed line's schema, kind and time, with lazy access to the planned
-//! fields as slices of the line (or of a reused buffer for unescaped strings).
+//! fields as slices of the line (or of a reused buffer for unescaped strings), and for
+//! access-log requests, their URL-decoded forms.
 
-use serde::Serialize;
+use std::sync::Arc;
 
+use crate::access::{AccessFormat, AccessLine, AccessState, TextLine};
+use crate::context::SourceContext;
 use crate::json::{
-    DocError, Kind, Loc, RawValue, Scanner, Slots, any_string_value, array_elements_of,
+    DocError, Kind, Loc, RawValue, Scanner, SlotId, Slots, any_string_value, array_elements_of,
 };
 use crate::plan::{FieldId, FieldPlan};
 use crate::reject::Reject;
@@ -12,37 +15,112 @@ use crate::schema::{EcsWords, EventKind, KindInputs, Markers, Schema, classify, 
 use crate::timestamp::Timestamp;
 
 /// Turns lines into [`Event`]s. Holds the buffers a parse writes into, so one parser per
-/// thread allocates nothing per line once they have grown.
+/// thread allocates nothing per line once they have grown; and, per input, the state
+/// that W3C directives set (call [`Parser::begin_source`] when an input starts).
 #[derive(Debug, Default)]
 pub struct Parser {
     slots: Slots,
     scanner: Scanner,
     /// The event-data JSON document some shippers embed in a string field.
     embedded: Vec<u8>,
+    access: AccessState,
+    /// The W3C directives in force and the input's host.
+    context: SourceContext,
 }
+
+/// What a line turned out to be.
+#[derive(Clone, Copy, Debug)]
+pub enum Parsed<'p> {
+    Event(Event<'p>),
+    /// A W3C log directive (`#Fields:`, `#Software:`, `#Date:`, ...): it says how the next
+    /// lines of its input read, and is neither an event nor an error.
+    Header,
+}
+
+impl<'p> Parsed<'p> {
+    /// The event, if the line was one.
+    pub fn event(self) -> Option<Event<'p>> {
+        match self {
+            Parsed::Event(e) => Some(e),
+            Parsed::Header => None,
+        }
+    }
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 impl Parser {
     pub fn new() -> Parser {
         Parser::default()
     }
 
-    /// Parses one line: validates it as a JSON object, records the plan's fields,
-    /// detects its schema and classifies it. A line that cannot be an event is rejected
-    /// with the reason.
+    /// Starts a new input: forgets the W3C `#Fields:` in force and the source host.
+    pub fn begin_source(&mut self) {
+        self.context = SourceContext::default();
+    }
+
+    /// The host of the current input's events that do not name one (Apache `combined`
+    /// lines never do): what [`Event::host`] and the `Computer` field give for them.
+    pub fn set_source_host(&mut self, host: Option<Arc<str>>) {
+        self.context.set_host(host);
+    }
+
+    /// The context the next line is read in.
+    pub fn context(&self) -> &SourceContext {
+        &self.context
+    }
+
+    /// Reads the next lines in `context`: for a parser that takes over an input in the
+    /// middle (see [`SourceContext`]).
+    pub fn set_context(&mut self, context: &SourceContext) {
+        self.context.clone_from(context);
+    }
+
+    /// Parses one line. A line starting with `{` (or `[`, `"`) is JSON: it is validated as
+    /// one object, its planned fields recorded, its schema detected and its kind
+    /// classified. Any other line is read as an access-log line (Apache/nginx `combined`
+    /// or `common`, or W3C by the input's latest `#Fields:`), or is a W3C directive. A
+    /// line that cannot be an event is rejected with the reason; nothing is guessed.
     pub fn parse<'p>(
         &'p mut self,
         plan: &'p FieldPlan,
         line: &'p [u8],
-    ) -> Result<Event<'p>, Reject> {
-        if line
+    ) -> Result<Parsed<'p>, Reject> {
+        let line = line.strip_prefix(BOM).unwrap_or(line);
+        let Some(first) = line
             .iter()
-            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        {
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        else {
             return Err(Reject::EmptyLine);
-        }
+        };
         self.slots.reset(plan.trie.slot_count());
         self.scanner.unescaped.clear();
         self.embedded.clear();
+        if matches!(first, b'{' | b'[' | b'"') {
+            return self.parse_json(plan, line).map(Parsed::Event);
+        }
+        let time = match self.access.parse_text(
+            &mut self.context.w3c,
+            &plan.access,
+            &plan.trie,
+            line,
+            &mut self.scanner.unescaped,
+            &mut self.slots,
+        )? {
+            TextLine::Header => return Ok(Parsed::Header),
+            TextLine::Entry(time) => time,
+        };
+        let mut event = self.event(plan, line, Schema::AccessLog);
+        event.kind = EventKind::WebRequest;
+        event.timestamp = time;
+        Ok(Parsed::Event(event))
+    }
+
+    fn parse_json<'p>(
+        &'p mut self,
+        plan: &'p FieldPlan,
+        line: &'p [u8],
+    ) -> Result<Event<'p>, Reject> {
         self.scanner
             .scan(line, Loc::Line, &plan.trie, &mut self.slots)
             .map_err(|e| match e {
@@ -53,17 +131,17 @@ impl Parser {
         if let Some(slot) = plan.schemas[schema.index()].embedded_eventdata {
             self.scan_embedded(plan, line, self.slots.get(slot));
         }
-        let mut event = Event {
-            plan,
-            line,
-            unescaped: &self.scanner.unescaped,
-            embedded: &self.embedded,
-            slots: &self.slots,
-            schema,
-            kind: EventKind::Other,
-            variant: 0,
-            timestamp: None,
+        let access_time = if schema == Schema::AccessLog {
+            self.access.read_nginx(
+                &plan.access,
+                line,
+                &mut self.scanner.unescaped,
+                &mut self.slots,
+            )
+        } else {
+            None
         };
+        let mut event = self.event(plan, line, schema);
         let channel = event.bytes(FieldId::CHANNEL);
         let event_id = event.event_id();
         event.kind = classify(schema, &event.kind_inputs(channel, event_id));
@@ -76,8 +154,26 @@ impl Parser {
                     .is_some_and(|w| w.matches(channel, event_id, event.kind))
             })
             .unwrap_or(0) as u8;
-        event.timestamp = event.bytes(FieldId::TIMESTAMP).and_then(Timestamp::parse);
+        event.timestamp =
+            access_time.or_else(|| event.bytes(FieldId::TIMESTAMP).and_then(Timestamp::parse));
         Ok(event)
+    }
+
+    /// The event of the line just scanned, before its kind and time are known.
+    fn event<'p>(&'p self, plan: &'p FieldPlan, line: &'p [u8], schema: Schema) -> Event<'p> {
+        Event {
+            plan,
+            line,
+            unescaped: &self.scanner.unescaped,
+            embedded: &self.embedded,
+            slots: &self.slots,
+            schema,
+            kind: EventKind::Other,
+            variant: 0,
+            timestamp: None,
+            access: (schema == Schema::AccessLog).then_some(&self.access.line),
+            source_host: self.context.host.as_deref().map(str::as_bytes),
+        }
     }
 
     fn markers(&self, plan: &FieldPlan, line: &[u8]) -> Markers {
@@ -98,6 +194,7 @@ impl Parser {
             windows_flat_field: m.windows_flat.iter().any(|s| present(*s)),
             timestamp: present(m.at_timestamp),
             ecs_object: m.ecs.iter().any(|s| kind(*s) == Kind::Object),
+            nginx_access: plan.access.nginx.detect(&self.slots),
         }
     }
 
@@ -138,6 +235,9 @@ pub struct Event<'p> {
     kind: EventKind,
     variant: u8,
     timestamp: Option<Timestamp>,
+    /// The webserver fields and their decoded forms, for access-log events.
+    access: Option<&'p AccessLine>,
+    source_host: Option<&'p [u8]>,
 }
 
 /// A field's value in an event.
@@ -198,6 +298,11 @@ impl<'p> Event<'p> {
         self.kind
     }
 
+    /// For access-log events, the format the line was read as.
+    pub fn access_format(&self) -> Option<AccessFormat> {
+        self.access.map(|a| a.format)
+    }
+
     /// The event's time, when it has a parsable one.
     pub fn timestamp(&self) -> Option<Timestamp> {
         self.timestamp
@@ -213,21 +318,72 @@ impl<'p> Event<'p> {
     }
 
     /// Whether `f` holds for any string value of the event (keys excluded), including those
-    /// of an embedded event-data document; for keyword searches.
+    /// of an embedded event-data document; for keyword searches. A text access-log line is
+    /// one string; access-log request fields are also offered URL-decoded.
     pub fn any_string(&self, mut f: impl FnMut(&[u8]) -> bool) -> bool {
-        any_string_value(self.line, &mut f)
-            || (!self.embedded.is_empty() && any_string_value(self.embedded, &mut f))
+        let Some(access) = self.access else {
+            return any_string_value(self.line, &mut f)
+                || (!self.embedded.is_empty() && any_string_value(self.embedded, &mut f));
+        };
+        let whole = if access.format == AccessFormat::NginxJson {
+            any_string_value(self.line, &mut f)
+        } else {
+            f(self.line)
+        };
+        whole
+            || access
+                .extra_strings()
+                .any(|v| f(span(self.buffer(v.loc), v)))
     }
 
-    /// The value of a planned field: the first of its candidate paths present.
+    /// The value of a planned field: the first of its candidate paths present. An event
+    /// without a host of its own has its input's host, if one was set, as `Computer`.
     pub fn get(&self, field: FieldId) -> FieldValue<'p> {
-        for &slot in self.plan.candidates(self.schema, self.variant, field) {
-            let raw = self.slots.get(slot);
-            if !raw.is_missing() {
-                return self.resolve(raw);
-            }
+        match self.first_present(field) {
+            Some((_, raw)) => self.resolve(raw),
+            None => match self.source_host {
+                Some(host) if field == FieldId::COMPUTER => FieldValue::String(host),
+                _ => FieldValue::Missing,
+            },
         }
-        FieldValue::Missing
+    }
+
+    fn first_present(&self, field: FieldId) -> Option<(SlotId, RawValue)> {
+        self.plan
+            .candidates(self.schema, self.variant, field)
+            .iter()
+            .map(|&slot| (slot, self.slots.get(slot)))
+            .find(|(_, raw)| !raw.is_missing())
+    }
+
+    /// Whether some field of the event has alternate (URL-decoded) forms; when not,
+    /// [`Event::forms`] is just [`Event::get`].
+    pub fn has_alternates(&self) -> bool {
+        self.access.is_some_and(|a| !a.alternates.is_empty())
+    }
+
+    /// A field's value, then its alternate forms: for the request fields of access-log
+    /// events (`cs-uri`, `cs-uri-stem`, `cs-uri-query`, `cs-referer`, `cs-user-agent`,
+    /// `cs-cookie`), percent-decoded once and, when that differs again, twice.
+    pub fn forms(&self, field: FieldId) -> impl Iterator<Item = FieldValue<'p>> + 'p {
+        let event = *self;
+        let found = self.first_present(field);
+        let canonical = match (found, self.access) {
+            (Some((slot, _)), Some(a)) if !a.alternates.is_empty() => {
+                self.plan.access.field_of(slot)
+            }
+            _ => None,
+        };
+        let alternates = match (canonical, self.access) {
+            (Some(_), Some(a)) => a.alternates.as_slice(),
+            _ => &[],
+        };
+        std::iter::once(self.get(field)).chain(
+            alternates
+                .iter()
+                .filter(move |a| Some(usize::from(a.field)) == canonical)
+                .map(move |a| event.resolve(a.value)),
+        )
     }
 
     /// A scalar field's text (strings, numbers, booleans).
@@ -244,13 +400,16 @@ impl<'p> Event<'p> {
         std::str::from_utf8(text).ok()?.trim().parse().ok()
     }
 
-    fn resolve(&self, raw: RawValue) -> FieldValue<'p> {
-        let buffer = match raw.loc {
+    fn buffer(&self, loc: Loc) -> &'p [u8] {
+        match loc {
             Loc::Line => self.line,
             Loc::Unescaped => self.unescaped,
             Loc::Nested => self.embedded,
-        };
-        let bytes = span(buffer, raw);
+        }
+    }
+
+    fn resolve(&self, raw: RawValue) -> FieldValue<'p> {
+        let bytes = span(self.buffer(raw.loc), raw);
         match raw.kind {
             Kind::Missing => FieldValue::Missing,
             Kind::Null => FieldValue::Null,
@@ -277,143 +436,5 @@ impl<'p> Event<'p> {
             ecs_type: words(FieldId::TYPE),
             action: self.bytes(FieldId::ACTION),
         }
-    }
-
-    /// The normalised view of this event, owned, for alerts.
-    pub fn summary(&self) -> EventSummary {
-        let text = |field| self.bytes(field).map(lossy);
-        let image = text(FieldId::IMAGE);
-        let parent_image = text(FieldId::PARENT_IMAGE);
-        let mut parent_args = Vec::new();
-        if let FieldValue::Array(args) = self.get(FieldId::PARENT_ARGS) {
-            args.for_each_string(|a| parent_args.push(lossy(a)));
-        }
-        EventSummary {
-            schema: self.schema,
-            kind: self.kind,
-            timestamp: self.timestamp,
-            host: text(FieldId::COMPUTER),
-            channel: text(FieldId::CHANNEL),
-            event_id: self.event_id(),
-            process: ProcessSummary {
-                name: text(FieldId::PROCESS_NAME).or_else(|| image.as_deref().map(base_name)),
-                path: image,
-                command_line: text(FieldId::COMMAND_LINE),
-                original_file_name: text(FieldId::ORIGINAL_FILE_NAME),
-                user: text(FieldId::USER),
-                sha256: text(FieldId::SHA256).or_else(|| {
-                    self.bytes(FieldId::HASHES)
-                        .and_then(sha256_from_hashes)
-                        .map(lossy)
-                }),
-            },
-            parent: ParentSummary {
-                name: text(FieldId::PARENT_NAME).or_else(|| parent_image.as_deref().map(base_name)),
-                path: parent_image,
-                command_line: text(FieldId::PARENT_COMMAND_LINE),
-                args: parent_args,
-            },
-            file_path: text(FieldId::TARGET_FILENAME),
-        }
-    }
-}
-
-fn lossy(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// The last component of a Windows or POSIX path.
-pub fn base_name(path: &str) -> String {
-    path.rsplit(['\\', '/']).next().unwrap_or(path).to_owned()
-}
-
-/// The SHA-256 in a Sysmon `Hashes` value (`SHA1=...,MD5=...,SHA256=...,IMPHASH=...`).
-fn sha256_from_hashes(hashes: &[u8]) -> Option<&[u8]> {
-    hashes.split(|b| *b == b',').find_map(|part| {
-        let (name, value) = part.split_at(part.iter().position(|b| *b == b'=')?);
-        name.trim_ascii()
-            .eq_ignore_ascii_case(b"SHA256")
-            .then(|| value[1..].trim_ascii())
-    })
-}
-
-/// An event's normalised fields, owned: what alerts show of each contributing event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct EventSummary {
-    #[serde(serialize_with = "serialize_key")]
-    pub schema: Schema,
-    #[serde(serialize_with = "serialize_key")]
-    pub kind: EventKind,
-    #[serde(
-        rename = "@timestamp",
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_time"
-    )]
-    pub timestamp: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_id: Option<u32>,
-    #[serde(skip_serializing_if = "ProcessSummary::is_empty")]
-    pub process: ProcessSummary,
-    #[serde(skip_serializing_if = "ParentSummary::is_empty")]
-    pub parent: ParentSummary,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file_path: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ProcessSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_line: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub original_file_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
-}
-
-impl ProcessSummary {
-    fn is_empty(&self) -> bool {
-        *self == ProcessSummary::default()
-    }
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct ParentSummary {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_line: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub args: Vec<String>,
-}
-
-impl ParentSummary {
-    fn is_empty(&self) -> bool {
-        *self == ParentSummary::default()
-    }
-}
-
-fn serialize_key<S: serde::Serializer, T: std::fmt::Display>(
-    v: &T,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
-}
-
-fn serialize_time<S: serde::Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.collect_str(t),
-        None => s.serialize_none(),
     }
 }

@@ -76,7 +76,9 @@ fn kinds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<EventKind>, D::Er
 pub enum FieldMapError {
     #[error("field map is not valid YAML of the expected shape: {0}")]
     Yaml(String),
-    #[error("field map: unknown schema `{0}` (known: evtx, winlogbeat, flat, ecs, mde)")]
+    #[error(
+        "field map: unknown schema `{0}` (known: evtx, winlogbeat, flat, ecs, mde, access_log)"
+    )]
     UnknownSchema(String),
     #[error("field map: path `{0}` is deeper than {MAX_PATH_DEPTH} segments")]
     PathTooDeep(String),
@@ -95,7 +97,7 @@ impl FieldMap {
         for (name, schema) in &map.schemas {
             if !matches!(
                 name.as_str(),
-                "evtx" | "winlogbeat" | "flat" | "ecs" | "mde"
+                "evtx" | "winlogbeat" | "flat" | "ecs" | "mde" | "access_log"
             ) {
                 return Err(FieldMapError::UnknownSchema(name.clone()));
             }

@@ -6,6 +6,7 @@
 
 use hashbrown::HashMap;
 
+use crate::access::AccessPlan;
 use crate::fieldmap::{FieldMap, SchemaMap, When};
 use crate::json::{PathTrie, SlotId};
 use crate::schema::{EventKind, Schema};
@@ -15,7 +16,7 @@ use crate::schema::{EventKind, Schema};
 pub struct FieldId(pub u32);
 
 /// The normalised fields every plan has, in the order of their ids.
-const STANDARD_FIELDS: [&str; 21] = [
+const STANDARD_FIELDS: [&str; 33] = [
     "Computer",
     "EventID",
     "Channel",
@@ -37,6 +38,19 @@ const STANDARD_FIELDS: [&str; 21] = [
     "ParentCommandLine",
     "_ParentArgs",
     "TargetFilename",
+    // Web requests, by their Sigma `webserver` names.
+    "c-ip",
+    "cs-username",
+    "cs-method",
+    "cs-uri",
+    "cs-uri-stem",
+    "cs-uri-query",
+    "cs-version",
+    "sc-status",
+    "sc-bytes",
+    "cs-referer",
+    "cs-user-agent",
+    "cs-host",
 ];
 
 impl FieldId {
@@ -61,6 +75,18 @@ impl FieldId {
     pub const PARENT_COMMAND_LINE: FieldId = FieldId(18);
     pub const PARENT_ARGS: FieldId = FieldId(19);
     pub const TARGET_FILENAME: FieldId = FieldId(20);
+    pub const CLIENT_IP: FieldId = FieldId(21);
+    pub const WEB_USER: FieldId = FieldId(22);
+    pub const METHOD: FieldId = FieldId(23);
+    pub const URI: FieldId = FieldId(24);
+    pub const URI_STEM: FieldId = FieldId(25);
+    pub const URI_QUERY: FieldId = FieldId(26);
+    pub const HTTP_VERSION: FieldId = FieldId(27);
+    pub const STATUS: FieldId = FieldId(28);
+    pub const RESPONSE_BYTES: FieldId = FieldId(29);
+    pub const REFERER: FieldId = FieldId(30);
+    pub const USER_AGENT: FieldId = FieldId(31);
+    pub const HTTP_HOST: FieldId = FieldId(32);
 }
 
 /// Collects the fields a rule set wants, then builds the [`FieldPlan`].
@@ -99,6 +125,7 @@ impl FieldPlanBuilder {
     pub fn build(self) -> FieldPlan {
         let mut trie = PathTrie::new();
         let markers = MarkerSlots::new(&mut trie);
+        let mut access = AccessPlan::new(&mut trie);
         let mut pool = Vec::new();
         let mut schemas = Vec::new();
         let empty = SchemaMap::default();
@@ -106,9 +133,18 @@ impl FieldPlanBuilder {
             let section = self.map.schema(schema.map_section()).unwrap_or(&empty);
             schemas.push(self.plan_schema(schema, section, &mut trie, &mut pool));
         }
+        let access_schema = &schemas[Schema::AccessLog.index()];
+        let wanted: Vec<SlotId> = access_schema
+            .variants
+            .iter()
+            .flat_map(|v| &v.ranges)
+            .flat_map(|&(start, end)| pool[start as usize..end as usize].iter().copied())
+            .collect();
+        access.resolve(&trie, &wanted);
         FieldPlan {
             trie,
             markers,
+            access,
             pool,
             schemas,
             index: self.index,
@@ -261,6 +297,7 @@ fn spaced(name: &str) -> Option<String> {
 pub struct FieldPlan {
     pub(crate) trie: PathTrie,
     pub(crate) markers: MarkerSlots,
+    pub(crate) access: AccessPlan,
     pool: Vec<SlotId>,
     pub(crate) schemas: Vec<SchemaPlan>,
     index: HashMap<String, FieldId>,

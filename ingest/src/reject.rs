@@ -16,6 +16,26 @@ pub enum Reject {
     NotAnObject,
     /// The line is a JSON object, but of no event schema Tripline knows.
     UnknownSchema,
+    /// The line is neither JSON nor an access-log line of a known format, or an access-log
+    /// line that cannot be read (the detail says why).
+    AccessLog(AccessLogError),
+}
+
+/// Why a line that is not JSON was not read as an access-log entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AccessLogError {
+    /// Neither JSON nor a line of any known access-log format.
+    UnknownFormat,
+    /// A `combined`/`common` line that ends inside or before a mandatory field.
+    Truncated,
+    /// A field of the wrong shape (a status that is not a number, an empty `#Fields:`).
+    BadField,
+    /// An unreadable request time (`[10/Oct/2000:13:55:36 -0700]`, W3C `date`/`time`).
+    BadTime,
+    /// A W3C data line before any `#Fields:` directive of its input.
+    W3cNoFields,
+    /// A W3C data line whose number of fields differs from the latest `#Fields:`.
+    W3cFieldCount,
 }
 
 /// What was wrong with a malformed JSON line.
@@ -35,7 +55,7 @@ pub enum JsonError {
 
 impl Reject {
     /// Every reason, in a stable order, for reports that list all counters.
-    pub const ALL: [Reject; 9] = [
+    pub const ALL: [Reject; 15] = [
         Reject::EmptyLine,
         Reject::LineTooLong,
         Reject::MalformedJson(JsonError::Truncated),
@@ -45,6 +65,12 @@ impl Reject {
         Reject::MalformedJson(JsonError::TrailingData),
         Reject::NotAnObject,
         Reject::UnknownSchema,
+        Reject::AccessLog(AccessLogError::UnknownFormat),
+        Reject::AccessLog(AccessLogError::Truncated),
+        Reject::AccessLog(AccessLogError::BadField),
+        Reject::AccessLog(AccessLogError::BadTime),
+        Reject::AccessLog(AccessLogError::W3cNoFields),
+        Reject::AccessLog(AccessLogError::W3cFieldCount),
     ];
 
     /// A stable snake_case key, used in statistics output.
@@ -59,6 +85,12 @@ impl Reject {
             Reject::MalformedJson(JsonError::TrailingData) => "json_trailing_data",
             Reject::NotAnObject => "not_an_object",
             Reject::UnknownSchema => "unknown_schema",
+            Reject::AccessLog(AccessLogError::UnknownFormat) => "unknown_line_format",
+            Reject::AccessLog(AccessLogError::Truncated) => "access_log_truncated",
+            Reject::AccessLog(AccessLogError::BadField) => "access_log_bad_field",
+            Reject::AccessLog(AccessLogError::BadTime) => "access_log_bad_time",
+            Reject::AccessLog(AccessLogError::W3cNoFields) => "w3c_no_fields",
+            Reject::AccessLog(AccessLogError::W3cFieldCount) => "w3c_field_count",
         }
     }
 
@@ -85,6 +117,18 @@ impl fmt::Display for Reject {
             }
             Reject::NotAnObject => "JSON value is not an object",
             Reject::UnknownSchema => "JSON object of no known event schema",
+            Reject::AccessLog(AccessLogError::UnknownFormat) => {
+                "neither JSON nor an access-log line of a known format"
+            }
+            Reject::AccessLog(AccessLogError::Truncated) => "access-log line: truncated",
+            Reject::AccessLog(AccessLogError::BadField) => "access-log line: malformed field",
+            Reject::AccessLog(AccessLogError::BadTime) => "access-log line: unreadable time",
+            Reject::AccessLog(AccessLogError::W3cNoFields) => {
+                "W3C log line before any #Fields: directive"
+            }
+            Reject::AccessLog(AccessLogError::W3cFieldCount) => {
+                "W3C log line: field count differs from the #Fields: directive"
+            }
         };
         f.write_str(text)
     }

@@ -19,16 +19,20 @@ pub enum Schema {
     Mde,
     /// The same rows inside the streaming-API envelope (`properties`).
     MdeStreaming,
+    /// Web-server access logs: Apache/nginx `combined` and `common` lines, IIS W3C
+    /// extended lines, nginx JSON (see [`AccessFormat`](crate::AccessFormat)).
+    AccessLog,
 }
 
 impl Schema {
-    pub const ALL: [Schema; 6] = [
+    pub const ALL: [Schema; 7] = [
         Schema::Evtx,
         Schema::Winlogbeat,
         Schema::Flat,
         Schema::Ecs,
         Schema::Mde,
         Schema::MdeStreaming,
+        Schema::AccessLog,
     ];
 
     /// A stable name, used in statistics and alerts.
@@ -40,6 +44,7 @@ impl Schema {
             Schema::Ecs => "ecs",
             Schema::Mde => "mde",
             Schema::MdeStreaming => "mde_streaming",
+            Schema::AccessLog => "access_log",
         }
     }
 
@@ -153,10 +158,11 @@ impl EventKind {
         EventKind::ALL.into_iter().find(|k| k.key() == key)
     }
 
-    /// Words (lowercase) of which at least one appears, as written, in every ECS or
-    /// Defender document that [`classify`] gives this kind: the values it decides on. A
-    /// prefilter may skip such documents when none of the words is in the line. `None`
-    /// when no such words exist (the kind is a fallback).
+    /// Words (lowercase) of which at least one appears, as written, in every ECS,
+    /// Defender or nginx JSON document that `classify` gives this kind: the values (or
+    /// for nginx, the key `remote_addr`) it decides on. A prefilter may skip such
+    /// documents when none of the words is in the line. `None` when no such words exist
+    /// (the kind is a fallback).
     pub fn markers(self) -> Option<&'static [&'static str]> {
         Some(match self {
             EventKind::ProcessStart => &["process", "processcreated"],
@@ -173,7 +179,7 @@ impl EventKind {
             EventKind::Network => &["network", "connection"],
             EventKind::Dns => &["network", "dnsqueryresponse"],
             EventKind::Script => &["powershellcommand"],
-            EventKind::WebRequest => &["web"],
+            EventKind::WebRequest => &["web", "remote_addr"],
             EventKind::Other => return None,
         })
     }
@@ -198,6 +204,8 @@ pub(crate) struct Markers {
     pub windows_flat_field: bool,
     pub timestamp: bool,
     pub ecs_object: bool,
+    /// `remote_addr`, `request` or `request_uri`, and `status`: nginx's variable names.
+    pub nginx_access: bool,
 }
 
 /// Decides a document's schema from its markers; `None` when it is of no known schema.
@@ -214,6 +222,8 @@ pub(crate) fn detect(m: &Markers) -> Option<Schema> {
         Some(Schema::Flat)
     } else if m.timestamp && m.ecs_object {
         Some(Schema::Ecs)
+    } else if m.nginx_access {
+        Some(Schema::AccessLog)
     } else {
         None
     }
@@ -261,6 +271,7 @@ pub(crate) fn classify(schema: Schema, k: &KindInputs<'_>) -> EventKind {
         Schema::Evtx | Schema::Winlogbeat | Schema::Flat => classify_windows(k),
         Schema::Ecs => classify_ecs(k),
         Schema::Mde | Schema::MdeStreaming => classify_mde(k),
+        Schema::AccessLog => EventKind::WebRequest,
     }
 }
 

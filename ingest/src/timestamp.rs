@@ -217,6 +217,40 @@ fn parse_date_time(b: &[u8]) -> Option<i64> {
     to_nanos(secs, frac)
 }
 
+/// A local date and time with its UTC offset (in seconds east of UTC), for formats that
+/// write the parts apart (access logs). `None` for an impossible date or time; a leap
+/// second reads as in [`Timestamp::parse`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn from_parts(
+    year: u32,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    frac: u32,
+    offset_secs: i64,
+) -> Option<Timestamp> {
+    if !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+        || frac >= 1_000_000_000
+    {
+        return None;
+    }
+    let (second, frac) = if second == 60 {
+        (59, 999_999_999)
+    } else {
+        (second, frac)
+    };
+    let days = days_from_civil(i64::from(year), month, day);
+    let secs = days * SECS_PER_DAY + i64::from(hour * 3600 + minute * 60 + second) - offset_secs;
+    to_nanos(secs, frac).map(Timestamp)
+}
+
 /// `secs` seconds plus `frac` (< 10^9) nanoseconds, if representable. Done in i128 because
 /// years 0000..=9999 reach far past the i64 range, and because near `i64::MIN` the floored
 /// second alone is out of range even when adding the fraction brings it back in.

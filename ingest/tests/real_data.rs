@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tripline_ingest::source::{InputSpec, OpenOptions, expand, open};
-use tripline_ingest::{EventKind, FieldId, FieldPlan, Framed, LineFramer, Parser};
+use tripline_ingest::{EventKind, FieldId, FieldPlan, Framed, LineFramer, Parsed, Parser};
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/events")
@@ -19,6 +19,7 @@ struct Tally {
     /// (file, line, parent image, image) of process starts whose parent is w3wp or tomcat.
     web_parents: Vec<(String, u64, String, String)>,
     untimed: u64,
+    headers: u64,
 }
 
 fn scan_all() -> Tally {
@@ -33,6 +34,7 @@ fn scan_all() -> Tally {
     let mut parser = Parser::new();
     let mut tally = Tally::default();
     for input in &inputs {
+        parser.begin_source();
         let mut reader = open(
             input,
             OpenOptions {
@@ -50,7 +52,8 @@ fn scan_all() -> Tally {
                 return;
             };
             match parser.parse(&plan, line.bytes) {
-                Ok(event) => {
+                Ok(Parsed::Header) => tally.headers += 1,
+                Ok(Parsed::Event(event)) => {
                     let key = (
                         event.schema().key().to_owned(),
                         event.kind().key().to_owned(),
@@ -91,6 +94,7 @@ fn every_real_line_is_an_event_or_a_counted_reject() {
     let rejected: u64 = tally.rejects.values().sum();
     eprintln!("{tally:#?}");
     assert_eq!(events + rejected, tally.lines);
+    assert_eq!(tally.headers, 0, "no W3C logs among the public event logs");
     // The data README counts 36,098 events in these files; none of them is malformed.
     assert_eq!(events, 36_098, "rejects: {:?}", tally.rejects);
     assert_eq!(tally.untimed, 0, "every real event has a parsable time");

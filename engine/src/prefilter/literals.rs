@@ -207,12 +207,17 @@ pub(crate) fn route_requirement(route: &Route) -> Requirement {
     Requirement::OneOf(literals)
 }
 
-/// What a detection rule needs, from its condition and its log source.
+/// What a detection rule needs, from its condition and its log source. A rule over web
+/// requests needs its log source only: it matches URL-decoded forms of request fields,
+/// whose literals the raw line need not contain.
 pub(crate) fn rule_requirement(
     condition: &Expr,
     route: &Route,
     predicates: &[Predicate],
 ) -> Requirement {
+    if route.kinds.contains(&EventKind::WebRequest) {
+        return route_requirement(route);
+    }
     expr_requirement(condition, predicates).and(route_requirement(route))
 }
 

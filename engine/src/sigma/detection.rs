@@ -8,6 +8,7 @@ use rsigma_parser::{
 };
 use tripline_ingest::{FieldId, FieldPlanBuilder};
 
+use super::keywords;
 use super::modifiers::{self, Piece, Placeholders};
 use crate::ir::{
     CompareOp, Expr, GlobToken, IpNetwork, Literal, Pattern, Position, PredId, Predicate, Test,
@@ -55,7 +56,7 @@ impl PredicateTable {
         id
     }
 
-    fn get(&self, key: &str) -> Option<PredId> {
+    pub(super) fn get(&self, key: &str) -> Option<PredId> {
         self.index.get(key).copied()
     }
 }
@@ -73,7 +74,7 @@ pub(crate) struct ConstructError {
     pub reason: String,
 }
 
-fn error(construct: impl Into<String>, reason: impl Into<String>) -> ConstructError {
+pub(super) fn error(construct: impl Into<String>, reason: impl Into<String>) -> ConstructError {
     ConstructError {
         construct: construct.into(),
         reason: reason.into(),
@@ -142,7 +143,7 @@ fn compile_selection(
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(and(parts))
         }
-        Detection::Keywords(values) => keywords(values, path, ctx),
+        Detection::Keywords(values) => keywords::plain(values, path, ctx),
         Detection::ArrayMatch { field, .. } => Err(error(
             format!("{path}.{field}[...]"),
             "array object-scope matching is not supported",
@@ -164,22 +165,25 @@ fn and(mut parts: Vec<Expr>) -> Expr {
 
 /// What a field's modifiers ask for, besides the value transformations of
 /// [`modifiers`](super::modifiers).
-struct Modifiers {
-    position: Position,
-    all: bool,
-    cased: bool,
-    regex: bool,
-    regex_flags: (bool, bool, bool),
-    exists: bool,
-    compare: Option<CompareOp>,
-    neq: bool,
-    fieldref: bool,
-    cidr: bool,
-    time_part: Option<TimePart>,
-    transforms: bool,
+pub(super) struct Modifiers {
+    pub(super) position: Position,
+    pub(super) all: bool,
+    pub(super) cased: bool,
+    pub(super) regex: bool,
+    pub(super) regex_flags: (bool, bool, bool),
+    pub(super) exists: bool,
+    pub(super) compare: Option<CompareOp>,
+    pub(super) neq: bool,
+    pub(super) fieldref: bool,
+    pub(super) cidr: bool,
+    pub(super) time_part: Option<TimePart>,
+    pub(super) transforms: bool,
 }
 
-fn read_modifiers(item: &DetectionItem, construct: &str) -> Result<Modifiers, ConstructError> {
+pub(super) fn read_modifiers(
+    item: &DetectionItem,
+    construct: &str,
+) -> Result<Modifiers, ConstructError> {
     let mut m = Modifiers {
         position: Position::Whole,
         all: false,
@@ -271,7 +275,11 @@ fn compile_item(
         .map(|m| format!("|{}", modifier_name(*m)))
         .collect();
     let Some(name) = &item.field.name else {
-        return keywords(&item.values, &format!("{path}{modifier_text}"), ctx);
+        let construct = format!("{path}{modifier_text}");
+        if item.field.modifiers.is_empty() {
+            return keywords::plain(&item.values, &construct, ctx);
+        }
+        return keywords::with_modifiers(item, &construct, &modifier_text, ctx);
     };
     let construct = format!("{path}.{name}{modifier_text}");
     if item.values.is_empty() {
@@ -288,37 +296,7 @@ fn compile_item(
     Ok(Expr::Pred(ctx.table.intern_test(key, field, || test)))
 }
 
-/// A keyword (field-less) search: each value is looked for anywhere in any string value
-/// of the event.
-fn keywords(
-    values: &[SigmaValue],
-    construct: &str,
-    ctx: &mut Compiler<'_>,
-) -> Result<Expr, ConstructError> {
-    if values.is_empty() {
-        return Err(error(construct, "empty keyword list"));
-    }
-    let mut patterns = Vec::new();
-    for value in values {
-        let pieces = match value {
-            SigmaValue::String(s) => modifiers::pieces(s),
-            SigmaValue::Integer(n) => vec![Piece::Literal(n.to_string().into_bytes())],
-            SigmaValue::Float(f) => vec![Piece::Literal(f.to_string().into_bytes())],
-            SigmaValue::Bool(b) => vec![Piece::Literal(b.to_string().into_bytes())],
-            SigmaValue::Null => return Err(error(construct, "null is not a keyword")),
-        };
-        patterns.push(string_pattern(&pieces, Position::Anywhere, false));
-    }
-    let key = format!("keywords={values:?}");
-    Ok(Expr::Pred(ctx.table.intern_test(key, FieldId(0), || {
-        Test::Keywords {
-            patterns,
-            all: false,
-        }
-    })))
-}
-
-fn build_test(
+pub(super) fn build_test(
     m: &Modifiers,
     modifier_list: &[Modifier],
     values: &[SigmaValue],

@@ -24,6 +24,32 @@ pub struct LogsourceMap {
     channels: BTreeMap<String, String>,
     categories: BTreeMap<String, Category>,
     services: BTreeMap<String, Service>,
+    /// Log sources known not to be read, with the reason a rule for one is refused.
+    #[serde(default)]
+    unsupported: Unsupported,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unsupported {
+    #[serde(default)]
+    categories: BTreeMap<String, String>,
+    #[serde(default)]
+    services: BTreeMap<String, String>,
+}
+
+impl LogsourceMap {
+    /// Why `kind` (`category` or `service`) `name` cannot be routed.
+    fn missing(&self, kind: &str, name: &str) -> String {
+        let known = match kind {
+            "category" => &self.unsupported.categories,
+            _ => &self.unsupported.services,
+        };
+        match known.get(name) {
+            Some(reason) => format!("{kind} `{name}`: {reason}"),
+            None => format!("{kind} `{name}` is not in the log-source table"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -169,7 +195,7 @@ pub(crate) fn route(
         Some(name) => Some(
             map.services
                 .get(name)
-                .ok_or_else(|| format!("service `{name}` is not in the log-source table"))?,
+                .ok_or_else(|| map.missing("service", name))?,
         ),
     };
     let service_channels = service.map(Service::channels);
@@ -179,7 +205,7 @@ pub(crate) fn route(
             let category = map
                 .categories
                 .get(name)
-                .ok_or_else(|| format!("category `{name}` is not in the log-source table"))?;
+                .ok_or_else(|| map.missing("category", name))?;
             for entry in &category.windows {
                 if service_channels.is_some_and(|c| !c.contains(&entry.channel)) {
                     continue;
@@ -333,6 +359,17 @@ mod tests {
                 .contains("aws")
         );
         assert!(route_of(logsource(None, None, None)).is_err());
+        // Known sources Tripline does not read say why.
+        assert!(
+            route_of(logsource(Some("proxy"), None, None))
+                .unwrap_err()
+                .contains("proxy logs")
+        );
+        assert!(
+            route_of(logsource(None, Some("apache"), None))
+                .unwrap_err()
+                .contains("error log is not ingested")
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod correlation;
 mod detection;
 mod filter;
+mod keywords;
 pub(crate) mod logsource;
 pub(crate) mod modifiers;
 

@@ -1,9 +1,11 @@
 //! Sigma conformance against SigmaHQ's own material in `../shared/data` (beside the
-//! repository): the regression oracle with its skip list, and the golden alert counts
-//! of the whole `rules/windows` tree over the public event logs.
+//! repository): the regression oracle with its skip list, the golden alert counts
+//! of the whole `rules/windows` tree over the public event logs, and the `rules/web`
+//! tree over our sample access logs.
 
 mod golden;
 mod regression;
+mod web;
 
 use std::path::{Path, PathBuf};
 

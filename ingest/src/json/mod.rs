@@ -148,6 +148,12 @@ impl PathTrie {
         &self.nodes[node as usize]
     }
 
+    /// The slot of the top-level key `key`, if the trie has one (no `*` matching).
+    pub fn root_slot(&self, key: &[u8]) -> Option<SlotId> {
+        let node = *self.nodes[ROOT as usize].children.get(key)?;
+        self.nodes[node as usize].slot
+    }
+
     pub fn child(&self, node: u32, key: &[u8]) -> Option<u32> {
         let node = &self.nodes[node as usize];
         node.children.get(key).copied().or(node.any_key)

@@ -7,6 +7,8 @@ use tripline_ingest::Event;
 use crate::fieldindex::{FieldHits, IndexedPattern};
 use crate::ir::{Expr, PredId, Test};
 use crate::matcher::{MatchScratch, field_ref, match_patterns, test_value};
+use crate::prefilter::LiteralGate;
+use crate::routing::Bucket;
 use crate::ruleset::RuleSet;
 
 /// Per-thread evaluation state: a memo of predicate results and the literal flags of the
@@ -25,11 +27,37 @@ pub(crate) struct Evaluator {
     /// The event offers alternate (URL-decoded) forms of some values, which the field
     /// automata do not search: every rule is evaluated on the plain path.
     alternates: bool,
+    line: LoweredLine,
+    /// The detections triggered by the current event, in the order their triggers fired.
+    fired: Vec<u32>,
+    /// Scratch for the worker's selection of candidates.
+    pub selected: Vec<u32>,
+}
+
+/// The current event's raw line, lowercased once (for keyword gates).
+#[derive(Debug, Default)]
+struct LoweredLine {
+    bytes: Vec<u8>,
+    /// The hits epoch it was lowered for.
+    epoch: u32,
+}
+
+impl LoweredLine {
+    fn may_hold(&mut self, gate: &LiteralGate, event: &Event<'_>, epoch: u32) -> bool {
+        if self.epoch != epoch {
+            self.epoch = epoch;
+            self.bytes.clear();
+            self.bytes
+                .extend(event.line().iter().map(u8::to_ascii_lowercase));
+        }
+        gate.may_hold(event.line(), &self.bytes)
+    }
 }
 
 impl Evaluator {
-    /// Forgets the previous event's results.
-    pub fn begin_event(&mut self, rules: &RuleSet, event: &Event<'_>) {
+    /// Forgets the previous event's results, and searches the trigger fields of the rules
+    /// in `buckets` (those routed to `event`).
+    pub fn begin_event(&mut self, rules: &RuleSet, event: &Event<'_>, buckets: &[&Bucket]) {
         if self.memo.len() != rules.predicates.len() {
             self.memo = vec![0; rules.predicates.len()];
             self.hits.reset(&rules.field_index);
@@ -49,25 +77,49 @@ impl Evaluator {
             return;
         }
         // Search the trigger fields and mark the rules their literals can make true.
+        self.fired.clear();
         let Evaluator {
             hits,
             hits_epoch,
             triggered,
+            line,
+            fired,
             ..
         } = self;
         let triggers = &rules.triggers;
-        for &field in &triggers.fields {
+        let index = &rules.field_index;
+        let fields = buckets.iter().flat_map(|bucket| {
+            bucket
+                .triggers
+                .fields
+                .iter()
+                .map(move |field| (*field, bucket.triggers.keyword_gate.as_ref()))
+        });
+        for (field, keyword_gate) in fields {
+            // A bucket's keyword literals first in the raw line: when none is there, no
+            // string of the event holds one (the field stays unsearched for other buckets).
+            if let Some(gate) = keyword_gate
+                && field == index.keywords
+                && event.strings_are_in_line()
+                && !line.may_hold(gate, event, *hits_epoch)
+            {
+                continue;
+            }
             let by_literal = &triggers.literal_predicates[field.0 as usize];
             hits.search(
-                &rules.field_index,
+                index,
                 field,
-                event.get(field),
+                index.searched(event, field),
                 *hits_epoch,
                 |literal, bits| {
                     for (predicate, flag) in &by_literal[literal as usize] {
                         if bits & flag != 0 {
                             for &rule in &triggers.predicate_rules[predicate.0 as usize] {
-                                triggered[rule as usize] = *hits_epoch;
+                                let slot = &mut triggered[rule as usize];
+                                if *slot != *hits_epoch {
+                                    *slot = *hits_epoch;
+                                    fired.push(rule);
+                                }
                             }
                         }
                     }
@@ -76,12 +128,25 @@ impl Evaluator {
         }
     }
 
-    /// Whether detection `index` needs evaluating for this event: it is not gated by
-    /// triggers, or one of its triggers fired.
-    pub fn may_match(&self, rules: &RuleSet, index: u32) -> bool {
-        self.alternates
-            || !rules.triggers.gated[index as usize]
-            || self.triggered[index as usize] == self.hits_epoch
+    /// The positions in `bucket` of the candidates to evaluate for this event, in order:
+    /// those not gated by triggers, and those one of whose triggers fired.
+    pub fn select(&self, bucket: &Bucket, out: &mut Vec<u32>) {
+        out.clear();
+        if self.alternates {
+            out.extend(0..bucket.candidates.len() as u32);
+            return;
+        }
+        out.extend_from_slice(&bucket.ungated);
+        for &detection in &self.fired {
+            if let Ok(position) = bucket
+                .candidates
+                .binary_search_by_key(&detection, |c| c.detection)
+                && bucket.candidates[position].gated
+            {
+                out.push(position as u32);
+            }
+        }
+        out.sort_unstable();
     }
 
     pub fn eval(&mut self, rules: &RuleSet, expr: &Expr, event: &Event<'_>) -> bool {
@@ -111,17 +176,18 @@ impl Evaluator {
             return *slot & 1 == 1;
         }
         let predicate = &rules.predicates[id.0 as usize];
-        if let (Some(indexed), Test::Patterns { all, .. }, false) = (
+        if let (Some(indexed), Test::Patterns { all, .. } | Test::Keywords { all, .. }, false) = (
             &rules.field_index.predicates[id.0 as usize],
             &predicate.test,
             self.alternates,
         ) {
-            let (hits, epoch, field) = (&mut self.hits, self.hits_epoch, predicate.field);
+            let index = &rules.field_index;
+            let (hits, epoch, field) = (&mut self.hits, self.hits_epoch, index.field_of(predicate));
             let mut holds = |p: &IndexedPattern| {
                 hits.flags(
-                    &rules.field_index,
+                    index,
                     field,
-                    || event.get(field),
+                    || index.searched(event, field),
                     p.literal,
                     epoch,
                 ) & p.flag

@@ -5,10 +5,15 @@
 //! from which every predicate made of such literals is decided without touching the value
 //! again. With thousands of rules this replaces thousands of substring searches per event
 //! by one search per field.
+//!
+//! Keyword (field-less) searches get an automaton too, under a virtual field after the
+//! plan's last ([`FieldIndex::keywords`]): its "value" is every string of the event, each
+//! searched on its own, so a keyword literal is flagged at the start, end or whole of
+//! the string it was found in.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use hashbrown::HashMap;
-use tripline_ingest::{FieldId, FieldValue};
+use tripline_ingest::{Event, FieldId, FieldValue};
 
 use crate::ir::{Pattern, Predicate, Test};
 
@@ -33,26 +38,68 @@ pub(crate) struct IndexedPattern {
 }
 
 /// The automata of a rule set, and how its predicates read them.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FieldIndex {
     /// By field id.
     fields: Vec<Option<FieldLiterals>>,
     /// By predicate id: its patterns as literal flags, when every one of them is a
     /// case-insensitive literal of an indexed field.
     pub predicates: Vec<Option<Vec<IndexedPattern>>>,
+    /// The virtual field of keyword searches: one past the plan's fields.
+    pub keywords: FieldId,
+}
+
+/// What a field's literals are searched in.
+#[derive(Clone, Copy)]
+pub(crate) enum Searched<'e, 'p> {
+    /// The value of a field.
+    Value(FieldValue<'p>),
+    /// Every string of the event, one by one (keyword searches).
+    EveryString(&'e Event<'p>),
+}
+
+impl Default for FieldIndex {
+    fn default() -> FieldIndex {
+        FieldIndex::new(&[], 0)
+    }
+}
+
+impl FieldIndex {
+    /// The field whose literals a predicate's patterns are: its own, or the keyword
+    /// field for a field-less search.
+    pub fn field_of(&self, predicate: &Predicate) -> FieldId {
+        match predicate.test {
+            Test::Keywords { .. } => self.keywords,
+            _ => predicate.field,
+        }
+    }
+
+    /// What `field` of `event` is searched in.
+    pub fn searched<'e, 'p>(&self, event: &'e Event<'p>, field: FieldId) -> Searched<'e, 'p> {
+        if field == self.keywords {
+            Searched::EveryString(event)
+        } else {
+            Searched::Value(event.get(field))
+        }
+    }
 }
 
 impl FieldIndex {
     pub fn new(predicates: &[Predicate], field_count: usize) -> FieldIndex {
-        let mut literals: Vec<Vec<Vec<u8>>> = vec![Vec::new(); field_count];
-        let mut ids: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); field_count];
+        let keywords = FieldId(field_count as u32);
+        let mut literals: Vec<Vec<Vec<u8>>> = vec![Vec::new(); field_count + 1];
+        let mut ids: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); field_count + 1];
         let mut indexed = Vec::with_capacity(predicates.len());
         for predicate in predicates {
-            let Test::Patterns { patterns, .. } = &predicate.test else {
-                indexed.push(None);
-                continue;
+            let (patterns, field) = match &predicate.test {
+                Test::Patterns { patterns, .. } => (patterns, predicate.field),
+                Test::Keywords { patterns, .. } => (patterns, keywords),
+                _ => {
+                    indexed.push(None);
+                    continue;
+                }
             };
-            let field = predicate.field.0 as usize;
+            let field = field.0 as usize;
             let mut list = Vec::with_capacity(patterns.len());
             for pattern in patterns {
                 let (literal, flag) = match pattern {
@@ -93,10 +140,11 @@ impl FieldIndex {
         let mut index = FieldIndex {
             fields,
             predicates: indexed,
+            keywords,
         };
         // A predicate whose field got no automaton (it failed to build) is not indexed.
         for (i, predicate) in predicates.iter().enumerate() {
-            if index.fields[predicate.field.0 as usize].is_none() {
+            if index.fields[index.field_of(predicate).0 as usize].is_none() {
                 index.predicates[i] = None;
             }
         }
@@ -140,11 +188,11 @@ impl FieldHits {
 
     /// The flags of `literal` of `field` for the event of `epoch`, searching the field's
     /// value first if this event has not yet.
-    pub fn flags<'v>(
+    pub fn flags<'e, 'p: 'e>(
         &mut self,
         index: &FieldIndex,
         field: FieldId,
-        value: impl FnOnce() -> FieldValue<'v>,
+        value: impl FnOnce() -> Searched<'e, 'p>,
         literal: u32,
         epoch: u32,
     ) -> u8 {
@@ -169,7 +217,7 @@ impl FieldHits {
         &mut self,
         index: &FieldIndex,
         field: FieldId,
-        value: FieldValue<'_>,
+        value: Searched<'_, '_>,
         epoch: u32,
         mut on_hit: impl FnMut(u32, u8),
     ) {
@@ -211,8 +259,14 @@ impl FieldHits {
             }
         };
         match value {
-            FieldValue::Array(array) => array.for_each_string(mark),
-            other => {
+            Searched::EveryString(event) => {
+                event.any_string(|text| {
+                    mark(text);
+                    false
+                });
+            }
+            Searched::Value(FieldValue::Array(array)) => array.for_each_string(mark),
+            Searched::Value(other) => {
                 if let Some(text) = other.as_bytes() {
                     mark(text)
                 }

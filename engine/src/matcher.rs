@@ -218,6 +218,18 @@ pub(crate) fn glob_match(tokens: &[GlobToken], text: &[u8]) -> bool {
                     p += 1;
                     continue;
                 }
+                // Right after a `*`: the star absorbs up to the literal's next occurrence
+                // (none: no longer absorption can match either).
+                GlobToken::Literal(lit) if resume.is_some_and(|(after, _)| after == p) => {
+                    let Some(offset) = memchr::memmem::find(&text[t..], lit) else {
+                        return false;
+                    };
+                    t += offset;
+                    resume = Some((p, t));
+                    t += lit.len();
+                    p += 1;
+                    continue;
+                }
                 GlobToken::Literal(lit) if text[t..].starts_with(lit) => {
                     t += lit.len();
                     p += 1;

@@ -1,12 +1,19 @@
 //! The routing index: for an event, the detection rules whose log source covers it, found
 //! with one hash lookup (Windows records, by channel and event id) or by kind (ECS and
 //! Defender events), so that evaluation is never "every rule for every event".
+//!
+//! Rules are kept in buckets (one per kind, per channel, per channel and event id, and
+//! one for every event), each with the trigger fields of its rules
+//! ([`crate::triggers::BucketTriggers`]): an event searches only the fields the rules
+//! routed to it can be triggered by.
 
 use hashbrown::HashMap;
 use tripline_ingest::{Event, EventKind, FieldId};
 
-use crate::ir::Expr;
+use crate::fieldindex::FieldIndex;
+use crate::ir::{Expr, Predicate};
 use crate::sigma::logsource::Route;
+use crate::triggers::{BucketTriggers, Triggers};
 
 /// A rule to evaluate for an event, and the log-source condition it must also meet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,26 +21,46 @@ pub(crate) struct Candidate {
     pub detection: u32,
     /// Index into [`RouteIndex::conditions`].
     pub condition: Option<u32>,
+    /// Whether the rule runs only when one of its triggers fired.
+    pub gated: bool,
 }
 
-/// Routes of one Windows channel.
+/// The rules of one route, in rule order, and what triggers them.
+#[derive(Debug, Default)]
+pub(crate) struct Bucket {
+    /// Sorted by detection, each detection once.
+    pub candidates: Vec<Candidate>,
+    /// Positions of the candidates that are not gated (evaluated for every event).
+    pub ungated: Vec<u32>,
+    pub triggers: BucketTriggers,
+}
+
+/// Routes of one Windows channel: bucket indexes.
 #[derive(Debug, Default)]
 struct ChannelRoutes {
-    by_event_id: HashMap<u32, Vec<Candidate>>,
-    any_event: Vec<Candidate>,
+    by_event_id: HashMap<u32, u32>,
+    any_event: u32,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct RouteIndex {
+    /// Every bucket; the first is empty.
+    buckets: Vec<Bucket>,
     /// Windows records, by lowercased channel.
     channels: HashMap<Box<[u8]>, ChannelRoutes>,
     /// ECS and Defender events, by kind.
-    kinds: Vec<Vec<Candidate>>,
+    kinds: Vec<u32>,
     /// Rules over every event of their product.
-    all_events: Vec<Candidate>,
+    all_events: u32,
     /// Log-source conditions (e.g. Sysmon 12 with `EventType: CreateKey`).
     pub conditions: Vec<Expr>,
 }
+
+/// A channel's candidates by event id, and for any event id.
+type ChannelCandidates = (HashMap<u32, Vec<Candidate>>, Vec<Candidate>);
+
+/// The empty bucket.
+const NONE: u32 = 0;
 
 /// Windows records: a lowercased channel and an event id (`None`: any).
 type Records = (Box<[u8]>, Option<u32>);
@@ -44,10 +71,9 @@ const MAX_CHANNEL: usize = 128;
 impl RouteIndex {
     /// Indexes the routes of the detection rules, in rule order.
     pub fn new<'r>(routes: impl Iterator<Item = &'r Route>) -> RouteIndex {
-        let mut index = RouteIndex {
-            kinds: vec![Vec::new(); EventKind::ALL.len()],
-            ..RouteIndex::default()
-        };
+        let mut kinds = vec![Vec::new(); EventKind::ALL.len()];
+        let mut all_events = Vec::new();
+        let mut index = RouteIndex::default();
         // (channel, event id) -> detection -> conditions; a rule listed twice for the same
         // records (e.g. two `where` alternatives) is evaluated once, with either condition.
         let mut windows: Vec<(Records, u32, Option<Expr>)> = Vec::new();
@@ -66,17 +92,16 @@ impl RouteIndex {
                     ));
                 }
             }
+            let candidate = Candidate {
+                detection,
+                condition: None,
+                gated: false,
+            };
             for kind in &route.kinds {
-                index.kinds[*kind as usize].push(Candidate {
-                    detection,
-                    condition: None,
-                });
+                kinds[*kind as usize].push(candidate);
             }
             if route.all_events {
-                index.all_events.push(Candidate {
-                    detection,
-                    condition: None,
-                });
+                all_events.push(candidate);
             }
         }
         let mut merged: HashMap<(Records, u32), Option<Vec<Expr>>> = HashMap::new();
@@ -93,6 +118,7 @@ impl RouteIndex {
                 (None, Some(_)) => {}
             }
         }
+        let mut channels: HashMap<Box<[u8]>, ChannelCandidates> = HashMap::new();
         for key in order {
             let conditions = merged.remove(&key).expect("every key was recorded");
             let condition = conditions.map(|mut c| {
@@ -107,22 +133,74 @@ impl RouteIndex {
             let candidate = Candidate {
                 detection,
                 condition,
+                gated: false,
             };
-            let routes = index.channels.entry(channel).or_default();
+            let routes = channels.entry(channel).or_default();
             match event_id {
-                Some(id) => routes.by_event_id.entry(id).or_default().push(candidate),
-                None => routes.any_event.push(candidate),
+                Some(id) => routes.0.entry(id).or_default().push(candidate),
+                None => routes.1.push(candidate),
             }
+        }
+        // The empty bucket comes first.
+        index.buckets.push(Bucket::default());
+        let mut add = |mut candidates: Vec<Candidate>| {
+            if candidates.is_empty() {
+                return NONE;
+            }
+            // Pushed in rule order already; a rule routed twice runs once.
+            candidates.dedup_by_key(|c| c.detection);
+            index.buckets.push(Bucket {
+                candidates,
+                ..Bucket::default()
+            });
+            index.buckets.len() as u32 - 1
+        };
+        index.kinds = kinds.into_iter().map(&mut add).collect();
+        index.all_events = add(all_events);
+        // Sorted, so that bucket numbers do not depend on hash order.
+        let mut channels: Vec<_> = channels.into_iter().collect();
+        channels.sort_by(|a, b| a.0.cmp(&b.0));
+        for (channel, (by_event_id, any_event)) in channels {
+            let mut by_event_id: Vec<_> = by_event_id.into_iter().collect();
+            by_event_id.sort_by_key(|(id, _)| *id);
+            let routes = ChannelRoutes {
+                any_event: add(any_event),
+                by_event_id: by_event_id
+                    .into_iter()
+                    .map(|(id, candidates)| (id, add(candidates)))
+                    .collect(),
+            };
+            index.channels.insert(channel, routes);
         }
         index
     }
 
-    /// The candidate rules for `event`, as up to three slices.
-    pub fn candidates<'i>(&'i self, event: &Event<'_>) -> [&'i [Candidate]; 3] {
-        if !event.schema().is_windows_event() {
-            return [&self.kinds[event.kind() as usize], &self.all_events, &[]];
+    /// Marks the gated candidates and gives each bucket its trigger fields.
+    pub fn attach(&mut self, triggers: &Triggers, index: &FieldIndex, predicates: &[Predicate]) {
+        for bucket in &mut self.buckets {
+            bucket.ungated.clear();
+            for (position, candidate) in bucket.candidates.iter_mut().enumerate() {
+                candidate.gated = triggers.gated[candidate.detection as usize];
+                if !candidate.gated {
+                    bucket.ungated.push(position as u32);
+                }
+            }
+            bucket.triggers = triggers.for_bucket(&bucket.candidates, index, predicates);
         }
-        let mut found: [&[Candidate]; 3] = [&self.all_events, &[], &[]];
+    }
+
+    /// The buckets of candidate rules for `event`: up to three, in evaluation order.
+    pub fn candidates<'i>(&'i self, event: &Event<'_>) -> [&'i Bucket; 3] {
+        let none = &self.buckets[NONE as usize];
+        let bucket = |i: u32| &self.buckets[i as usize];
+        if !event.schema().is_windows_event() {
+            return [
+                bucket(self.kinds[event.kind() as usize]),
+                bucket(self.all_events),
+                none,
+            ];
+        }
+        let mut found = [bucket(self.all_events), none, none];
         let Some(channel) = event.bytes(FieldId::CHANNEL) else {
             return found;
         };
@@ -134,9 +212,9 @@ impl RouteIndex {
         lowered.copy_from_slice(channel);
         lowered.make_ascii_lowercase();
         if let Some(routes) = self.channels.get(&*lowered) {
-            found[1] = &routes.any_event;
+            found[1] = bucket(routes.any_event);
             if let Some(by_id) = event.event_id().and_then(|id| routes.by_event_id.get(&id)) {
-                found[2] = by_id;
+                found[2] = bucket(*by_id);
             }
         }
         found

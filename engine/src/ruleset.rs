@@ -266,7 +266,7 @@ impl RuleSetBuilder {
     pub fn build(mut self) -> (RuleSet, Vec<RuleError>) {
         sigma::apply_filters(&mut self);
         sigma::compile_correlations(&mut self);
-        let routes = RouteIndex::new(self.detections.iter().map(|d| &d.route));
+        let mut routes = RouteIndex::new(self.detections.iter().map(|d| &d.route));
         let prefilter = Prefilter::new(
             self.detections.iter().map(|d| (&d.condition, &d.route)),
             &self.predicates.predicates,
@@ -278,6 +278,7 @@ impl RuleSetBuilder {
             &self.predicates.predicates,
             &field_index,
         );
+        routes.attach(&triggers, &field_index, &self.predicates.predicates);
         let rules = RuleSet {
             plan,
             predicates: self.predicates.predicates,

@@ -5,12 +5,19 @@
 //! to the rules they trigger. A rule with a trigger set that nothing triggered is not
 //! evaluated at all, so the cost of an event follows the rules its values touch rather
 //! than the size of the rule set.
+//!
+//! The fields searched are those of the rules routed to the event
+//! ([`BucketTriggers`]). Keyword literals are searched in every string of an event; each
+//! bucket first looks for its own keyword literals in the raw line, which is cheap when
+//! they are few, and searches the strings only when one is there.
 
 use tripline_ingest::FieldId;
 
 use crate::fieldindex::FieldIndex;
 use crate::ir::{Expr, GlobToken, Pattern, PredId, Predicate, Test};
+use crate::prefilter::LiteralGate;
 use crate::prefilter::literals::raw_literal;
+use crate::routing::Candidate;
 
 /// The trigger index of a rule set.
 #[derive(Debug, Default)]
@@ -21,8 +28,18 @@ pub(crate) struct Triggers {
     pub literal_predicates: Vec<Vec<Vec<(PredId, u8)>>>,
     /// By predicate: the detections it triggers.
     pub predicate_rules: Vec<Vec<u32>>,
-    /// The fields searched for every event.
+    /// By detection: its trigger predicates (none when not gated).
+    rule_predicates: Vec<Vec<PredId>>,
+}
+
+/// What the rules of one routing bucket are triggered by.
+#[derive(Debug, Default)]
+pub(crate) struct BucketTriggers {
+    /// The fields to search (the keyword field included).
     pub fields: Vec<FieldId>,
+    /// The bucket's keyword literals in raw JSON form, looked for in the line before its
+    /// strings are searched; `None`: search the strings.
+    pub keyword_gate: Option<LiteralGate>,
 }
 
 impl Triggers {
@@ -38,14 +55,20 @@ impl Triggers {
         let mut used = vec![false; predicates.len()];
         for (detection, condition) in conditions.enumerate() {
             match trigger(condition, predicates, index) {
-                Some(set) => {
+                Some(mut set) => {
                     triggers.gated.push(true);
-                    for p in set {
+                    for p in &set {
                         used[p.0 as usize] = true;
                         triggers.predicate_rules[p.0 as usize].push(detection as u32);
                     }
+                    set.sort_unstable();
+                    set.dedup();
+                    triggers.rule_predicates.push(set);
                 }
-                None => triggers.gated.push(false),
+                None => {
+                    triggers.gated.push(false);
+                    triggers.rule_predicates.push(Vec::new());
+                }
             }
         }
         triggers.literal_predicates = index
@@ -60,13 +83,10 @@ impl Triggers {
             let Some(patterns) = &index.predicates[p] else {
                 continue;
             };
-            let field = predicate.field.0 as usize;
+            let field = index.field_of(predicate);
             for pattern in patterns {
-                triggers.literal_predicates[field][pattern.literal as usize]
+                triggers.literal_predicates[field.0 as usize][pattern.literal as usize]
                     .push((PredId(p as u32), pattern.flag));
-            }
-            if !triggers.fields.contains(&predicate.field) {
-                triggers.fields.push(predicate.field);
             }
         }
         for rules in &mut triggers.predicate_rules {
@@ -74,6 +94,49 @@ impl Triggers {
             rules.dedup();
         }
         triggers
+    }
+
+    /// The triggers of the gated rules among `candidates`.
+    pub fn for_bucket(
+        &self,
+        candidates: &[Candidate],
+        index: &FieldIndex,
+        predicates: &[Predicate],
+    ) -> BucketTriggers {
+        let mut fields = Vec::new();
+        let mut keyword_literals: Vec<Vec<u8>> = Vec::new();
+        let mut gate_usable = true;
+        for candidate in candidates {
+            for p in &self.rule_predicates[candidate.detection as usize] {
+                let predicate = &predicates[p.0 as usize];
+                let field = index.field_of(predicate);
+                if !fields.contains(&field) {
+                    fields.push(field);
+                }
+                if field != index.keywords {
+                    continue;
+                }
+                let Test::Keywords { patterns, .. } = &predicate.test else {
+                    continue;
+                };
+                for pattern in patterns {
+                    match crate::prefilter::literals::pattern_literal(pattern) {
+                        Some(raw) => keyword_literals.push(raw),
+                        None => gate_usable = false,
+                    }
+                }
+            }
+        }
+        // Ascending ids: the search order, and so the trigger order, is the same for
+        // every bucket.
+        fields.sort_unstable();
+        let keyword_gate = (gate_usable && !keyword_literals.is_empty())
+            .then(|| LiteralGate::new(keyword_literals.iter().map(Vec::as_slice)))
+            .flatten();
+        BucketTriggers {
+            fields,
+            keyword_gate,
+        }
     }
 }
 

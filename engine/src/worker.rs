@@ -12,7 +12,7 @@ use crate::alert::{Alert, EventRecord, SourceRef};
 use crate::correlation::Observation;
 use crate::eval::Evaluator;
 use crate::prefilter::PrefilterScratch;
-use crate::ruleset::RuleSet;
+use crate::ruleset::{DetectionRule, RuleSet};
 use crate::scanner::{REJECT_PREFIX, Rejected};
 use crate::stats::ScanStats;
 
@@ -158,30 +158,65 @@ fn evaluate(
     line: u64,
     out: &mut impl Actions,
 ) {
-    evaluator.begin_event(rules, event);
-    let mut record: Option<Arc<EventRecord>> = None;
-    let schema = event.schema();
-    for candidate in rules.routes.candidates(event).into_iter().flatten() {
-        let rule = &rules.detections[candidate.detection as usize];
-        if !evaluator.may_match(rules, candidate.detection)
-            || rule.route.product.is_some_and(|p| !p.admits(schema))
-        {
-            continue;
+    let buckets = rules.routes.candidates(event);
+    evaluator.begin_event(rules, event, &buckets);
+    let mut matched = Matched {
+        record: None,
+        event,
+        source,
+        line,
+    };
+    let mut selected = std::mem::take(&mut evaluator.selected);
+    for bucket in buckets {
+        evaluator.select(bucket, &mut selected);
+        for &position in &selected {
+            let candidate = &bucket.candidates[position as usize];
+            let rule = &rules.detections[candidate.detection as usize];
+            if rule
+                .route
+                .product
+                .is_some_and(|p| !p.admits(event.schema()))
+            {
+                continue;
+            }
+            if let Some(c) = candidate.condition
+                && !evaluator.eval(rules, &rules.routes.conditions[c as usize], event)
+            {
+                continue;
+            }
+            if evaluator.eval(rules, &rule.condition, event) {
+                matched.report(rules, rule, evaluator, out);
+            }
         }
-        if let Some(c) = candidate.condition
-            && !evaluator.eval(rules, &rules.routes.conditions[c as usize], event)
-        {
-            continue;
-        }
-        if !evaluator.eval(rules, &rule.condition, event) {
-            continue;
-        }
-        let record = record
+    }
+    evaluator.selected = selected;
+}
+
+/// An event that matched one or more rules, and its record once made.
+struct Matched<'e, 'p> {
+    record: Option<Arc<EventRecord>>,
+    event: &'e Event<'p>,
+    source: &'e Arc<str>,
+    line: u64,
+}
+
+impl Matched<'_, '_> {
+    /// Reports a match of `rule`: its correlation observations and its alert.
+    fn report(
+        &mut self,
+        rules: &RuleSet,
+        rule: &DetectionRule,
+        evaluator: &mut Evaluator,
+        out: &mut impl Actions,
+    ) {
+        let event = self.event;
+        let record = self
+            .record
             .get_or_insert_with(|| {
                 Arc::new(EventRecord {
                     source: SourceRef {
-                        file: source.clone(),
-                        line,
+                        file: self.source.clone(),
+                        line: self.line,
                     },
                     event: event.summary(),
                 })

@@ -317,6 +317,14 @@ impl<'p> Event<'p> {
         self.plan
     }
 
+    /// Whether every string [`Event::any_string`] offers is a JSON string of the raw line,
+    /// escaped once: not for access logs (text, decoded forms) nor for event data embedded
+    /// as a string (escaped twice). A literal no string can hold is then absent from the
+    /// line in its raw JSON form, unless the line spells it with `\u` escapes.
+    pub fn strings_are_in_line(&self) -> bool {
+        self.access.is_none() && self.embedded.is_empty()
+    }
+
     /// Whether `f` holds for any string value of the event (keys excluded), including those
     /// of an embedded event-data document; for keyword searches. A text access-log line is
     /// one string; access-log request fields are also offered URL-decoded.

@@ -18,19 +18,32 @@ pub(crate) struct MatchScratch {
 pub(crate) struct Prepared<'v> {
     value: &'v [u8],
     lowered: &'v [u8],
+    /// The value read as an integer, when an integer pattern needs it.
+    int: Option<i64>,
+}
+
+/// A value's text read as an integer (surrounding whitespace allowed).
+fn integer(value: &[u8]) -> Option<i64> {
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
 }
 
 impl MatchScratch {
     fn prepare<'v>(&'v mut self, value: &'v [u8], patterns: &[Pattern]) -> Prepared<'v> {
-        let folds = patterns.iter().any(|p| match p {
-            Pattern::Contains(l, _) => !l.cased,
-            Pattern::Glob(_, cased) => !cased,
-            _ => false,
-        });
+        let (mut folds, mut int) = (false, false);
+        for p in patterns {
+            match p {
+                Pattern::Contains(l, _) => folds |= !l.cased,
+                Pattern::Glob(_, cased) => folds |= !cased,
+                Pattern::Int(_) => int = true,
+                _ => {}
+            }
+        }
+        let int = if int { integer(value) } else { None };
         if !folds {
             return Prepared {
                 value,
                 lowered: value,
+                int,
             };
         }
         self.lowered.clear();
@@ -39,6 +52,7 @@ impl MatchScratch {
         Prepared {
             value,
             lowered: &self.lowered,
+            int,
         }
     }
 }
@@ -153,10 +167,7 @@ pub(crate) fn matches(pattern: &Pattern, v: &Prepared<'_>) -> bool {
     let value = v.value;
     match pattern {
         Pattern::Null => false,
-        Pattern::Int(n) => std::str::from_utf8(value)
-            .ok()
-            .and_then(|s| s.trim().parse::<i64>().ok())
-            .is_some_and(|v| v == *n),
+        Pattern::Int(n) => v.int == Some(*n),
         Pattern::Exact(l) => eq(l, value),
         Pattern::Prefix(l) => value.len() >= l.bytes.len() && eq(l, &value[..l.bytes.len()]),
         Pattern::Suffix(l) => {

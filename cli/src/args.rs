@@ -19,6 +19,27 @@ pub enum Command {
     /// Work with rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Measure throughput on your own data and rules: each stage, and the whole scan,
+    /// next to the time it takes to just read the inputs.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub rules: RuleSource,
+    /// Worker threads of the whole-scan measurement [default: the number of cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+    /// Runs of every measurement; medians are printed.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub runs: usize,
+    /// Read at most this much of the inputs (decompressed) into memory: 500M, 2G...
+    #[arg(long, value_name = "SIZE", default_value = "1G", value_parser = parse_byte_size)]
+    pub max_bytes: u64,
+    /// Inputs: files or directories (recursive, sorted).
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<std::ffi::OsString>,
 }
 
 /// Which rules to load.
@@ -137,6 +158,33 @@ pub struct RulesTestArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// Parses `4096`, `500K`, `500M`, `2G` (powers of 1024) into bytes.
+pub fn parse_byte_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 4096, 500M or 2G"))?;
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use K, M, G or T)"
+            ));
+        }
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let text = text.trim();
@@ -167,6 +215,17 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_byte_size("4096"), Ok(4096));
+        assert_eq!(parse_byte_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_byte_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
+        assert!(parse_byte_size("2X").is_err());
+        assert!(parse_byte_size("M").is_err());
+        assert!(parse_byte_size("99999999999T").is_err());
+    }
 
     #[test]
     fn durations() {

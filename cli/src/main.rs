@@ -2,6 +2,7 @@
 //! formats, progress and exit codes; no detection logic.
 
 mod args;
+mod bench;
 mod output;
 mod progress;
 mod report;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Scan(scan) => scan::run(scan),
         args::Command::Rules(rules) => rules_cmd::run(rules),
+        args::Command::Bench(bench) => bench::run(bench),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -704,3 +704,26 @@ fn compressed_access_logs_mixed_with_telemetry() {
         "{table}"
     );
 }
+
+/// `tripline bench` measures the built-in pack on the fixtures: every stage is listed and
+/// the alert count is the scan's.
+#[test]
+fn bench_reports_every_stage_and_the_scans_alerts() {
+    let fixtures = handwritten();
+    let scan = run(&["scan", "--format", "ndjson", "-q", &fixtures]);
+    let expected = alerts(&scan.stdout).len();
+    assert!(expected > 0);
+    let out = run(&["bench", "--runs", "1", "-j", "2", &fixtures]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for stage in [
+        "read the inputs",
+        "prefilter, 1 thread",
+        "parse every line",
+        "parse + evaluate",
+        "scan (prefilter on), 2 thread(s)",
+    ] {
+        assert!(text.contains(stage), "{stage} missing from:\n{text}");
+    }
+    assert!(text.contains(&format!("; {expected} alerts")), "{text}");
+}

@@ -179,7 +179,9 @@ impl EventKind {
             EventKind::Network => &["network", "connection"],
             EventKind::Dns => &["network", "dnsqueryresponse"],
             EventKind::Script => &["powershellcommand"],
-            EventKind::WebRequest => &["web", "remote_addr"],
+            // Quoted: the category is the whole string `web`, the key `remote_addr` (the
+            // bare words are everywhere: host names, paths, "WebClient").
+            EventKind::WebRequest => &["\"web\"", "\"remote_addr\""],
             EventKind::Other => return None,
         })
     }
@@ -428,7 +430,12 @@ mod tests {
                 ..KindInputs::default()
             };
             assert_eq!(classify_ecs(&words), kind);
-            assert!(kind.markers().unwrap().contains(&category), "{kind:?}");
+            let quoted = format!("\"{category}\"");
+            let markers = kind.markers().unwrap();
+            assert!(
+                markers.contains(&category) || markers.contains(&quoted.as_str()),
+                "{kind:?}"
+            );
         }
         let mde = [
             "ProcessCreated",

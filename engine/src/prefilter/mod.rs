@@ -192,15 +192,14 @@ impl Prefilter {
 /// The part of a literal searched for: without leading and trailing punctuation, which
 /// the first bytes of most literals share (`\\` of paths) and which would make the SIMD
 /// searcher's fingerprints match everywhere. A substring of a required literal is still
-/// required, so this keeps the prefilter sound.
+/// required, so this keeps the prefilter sound. Quotes stay: only the kind markers have
+/// them (`"web"`), and without them they would match everywhere.
 fn searched_part(literal: &[u8]) -> &[u8] {
-    let start = literal
-        .iter()
-        .position(u8::is_ascii_alphanumeric)
-        .unwrap_or(0);
+    let kept = |b: &u8| b.is_ascii_alphanumeric() || *b == b'"';
+    let start = literal.iter().position(kept).unwrap_or(0);
     let end = literal
         .iter()
-        .rposition(u8::is_ascii_alphanumeric)
+        .rposition(kept)
         .map_or(literal.len(), |e| e + 1);
     if end > start && end - start >= 3 {
         &literal[start..end]

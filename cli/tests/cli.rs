@@ -714,7 +714,11 @@ fn bench_reports_every_stage_and_the_scans_alerts() {
     let expected = alerts(&scan.stdout).len();
     assert!(expected > 0);
     let out = run(&["bench", "--runs", "1", "-j", "2", &fixtures]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     for stage in [
         "read the inputs",

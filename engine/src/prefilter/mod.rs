@@ -22,6 +22,9 @@ use crate::sigma::logsource::Route;
 use literals::{Requirement, rule_requirement};
 use search::Searcher;
 
+/// Bytes of a block lowercased and searched at a time (then cut at the next newline).
+const SLICE: usize = 128 << 10;
+
 /// The bytes that start a JSON `\u` escape of a code point below 0x100.
 const ESCAPE: &[u8] = b"\\u00";
 
@@ -158,22 +161,34 @@ impl Prefilter {
             }
             return;
         };
-        let lowered = &mut scratch.lowered;
-        lowered.clear();
-        lowered.extend(block.iter().map(u8::to_ascii_lowercase));
-        let lowered = &lowered[..];
-        let mut next = gate.next_hit(lowered, 0);
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', lowered) {
-            let candidate = match next {
-                Some(hit) if hit < end => {
-                    next = gate.next_hit(lowered, end + 1);
-                    true
-                }
-                _ => !looks_like_an_object(&block[start..end]),
+        // A slice of lines at a time, so that its lowercase copy stays in cache between
+        // lowering and searching.
+        let mut offset = 0;
+        while offset < block.len() {
+            let cut = (offset + SLICE).min(block.len());
+            let end = match memchr::memchr(b'\n', &block[cut - 1..]) {
+                Some(i) => cut + i,
+                None => block.len(),
             };
-            line(start, end, candidate);
-            start = end + 1;
+            let slice = &block[offset..end];
+            let lowered = &mut scratch.lowered;
+            lowered.clear();
+            lowered.extend(slice.iter().map(u8::to_ascii_lowercase));
+            let lowered = &lowered[..];
+            let mut next = gate.next_hit(lowered, 0);
+            let mut start = 0;
+            for end in memchr::memchr_iter(b'\n', lowered) {
+                let candidate = match next {
+                    Some(hit) if hit < end => {
+                        next = gate.next_hit(lowered, end + 1);
+                        true
+                    }
+                    _ => !looks_like_an_object(&slice[start..end]),
+                };
+                line(offset + start, offset + end, candidate);
+                start = end + 1;
+            }
+            offset = end;
         }
     }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tripline_engine::StateBudget;
 
 /// Tripline: detection engine for endpoint telemetry and web logs, with Sigma rules.
 #[derive(Debug, Parser)]
@@ -15,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan telemetry (files, directories, `-` for stdin; .gz/.zst detected by content).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Work with rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -76,6 +77,23 @@ pub struct ScanArgs {
     /// e.g. 90s, 15m, 1h, 2d.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
     pub max_lateness: i64,
+    /// Bound on correlation state: group keys (`500000keys`) or bytes (`512MiB`, `2GB`),
+    /// or `none`. Past it the least recently fed groups are completed early and evicted
+    /// (counted in --stats).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_state_budget)]
+    pub max_state: StateBudget,
+    /// Most events kept per correlation group; past it the oldest are evaluated early or
+    /// evicted (counted in --stats).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_group_events: usize,
+    /// Threads owning the correlation state, each a share of the group keys [default: 0,
+    /// on the thread that collects results, with -j 1; else 1].
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Suppress repeats: an alert of the same rule and group key (the host, for a
+    /// detection rule) within DURATION of an emitted one is counted, not written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub suppress: Option<i64>,
     /// Worker threads [default: the number of cores]. The output is the same for any
     /// number.
     #[arg(long, short = 'j', value_name = "N")]
@@ -139,29 +157,42 @@ pub struct RulesTestArgs {
 
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
+    tripline_engine::parse_duration(text)
+}
+
+/// Parses a state budget: `500000keys` (group keys), `512MiB`, `2GB`, `1000000` (bytes),
+/// or `none`.
+pub fn parse_state_budget(text: &str) -> Result<StateBudget, String> {
     let text = text.trim();
+    if text == "none" {
+        return Ok(StateBudget::Unbounded);
+    }
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: i64 = number
+    let number: u64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 90s, 15m, 1h or 2d"))?;
-    let seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
+        .map_err(|_| format!("`{text}` is not a size like 500000keys, 512MiB or 2GB"))?;
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "keys" => return Ok(StateBudget::Keys(number)),
+        "" | "b" => 1,
+        "kb" => 1_000,
+        "kib" => 1 << 10,
+        "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
         _ => {
             return Err(format!(
-                "unknown unit `{unit}` in `{text}` (use s, m, h or d)"
+                "unknown unit `{unit}` in `{text}` (use keys, MiB, GB, ...)"
             ));
         }
     };
     number
-        .checked_mul(seconds)
-        .and_then(|s| s.checked_mul(1_000_000_000))
-        .ok_or_else(|| format!("`{text}` is too long"))
+        .checked_mul(scale)
+        .map(StateBudget::Bytes)
+        .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 #[cfg(test)]
@@ -169,13 +200,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s"), Ok(90_000_000_000));
-        assert_eq!(parse_duration("15m"), Ok(900_000_000_000));
-        assert_eq!(parse_duration("1h"), Ok(3_600_000_000_000));
-        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
-        assert!(parse_duration("1w").is_err());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("99999999999999d").is_err());
+    fn state_budgets() {
+        assert_eq!(
+            parse_state_budget("500000keys"),
+            Ok(StateBudget::Keys(500_000))
+        );
+        assert_eq!(
+            parse_state_budget("512MiB"),
+            Ok(StateBudget::Bytes(512 << 20))
+        );
+        assert_eq!(
+            parse_state_budget("2GB"),
+            Ok(StateBudget::Bytes(2_000_000_000))
+        );
+        assert_eq!(parse_state_budget("none"), Ok(StateBudget::Unbounded));
+        assert!(parse_state_budget("12 apples").is_err());
     }
 }

@@ -79,6 +79,20 @@ impl Observations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// These observations `times` times over, each repetition `period` nanoseconds
+    /// later than the one before (the events are shared, not copied): a long stream
+    /// from a short input.
+    pub fn repeated(&self, times: u32, period: i64) -> Observations {
+        let mut out = Vec::with_capacity(self.0.len() * times as usize);
+        for i in 0..i64::from(times) {
+            out.extend(self.0.iter().map(|o| Observation {
+                time: o.time.map(|t| t + i * period),
+                ..o.clone()
+            }));
+        }
+        Observations(out)
+    }
 }
 
 /// Everything before correlation, on every line of `block` (no prefilter): the

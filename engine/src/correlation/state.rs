@@ -215,9 +215,10 @@ impl CorrelationState {
         self.until_sweep -= 1;
         if self.until_sweep == 0 {
             self.sweep(rules);
-            // A sweep visits every group: as many observations between sweeps as there are
-            // groups keep its cost per observation constant.
-            self.until_sweep = SWEEP_EVERY.max(self.streams.len().try_into().unwrap_or(u32::MAX));
+            // A sweep visits every group: a few times as many observations between sweeps
+            // as there are groups keep its cost per observation small and constant.
+            let groups = self.streams.len().saturating_mul(4);
+            self.until_sweep = SWEEP_EVERY.max(groups.try_into().unwrap_or(u32::MAX));
         }
         if self.over_budget() {
             self.evict_oldest(rules, stats, emit);
@@ -406,8 +407,10 @@ fn dispatch<E: FnMut(Alert)>(
     windows: &mut Windows,
     first: Pending,
 ) {
-    let mut work = vec![first];
-    while let Some(Pending { target, entry }) = work.pop() {
+    // Alerts of correlations that feed others make more work (no allocation otherwise).
+    let mut work = Vec::new();
+    let mut next = Some(first);
+    while let Some(Pending { target, entry }) = next.take().or_else(|| work.pop()) {
         let target = target.map(|t| *t);
         let (id, group, window) = match (&mut *windows, &target) {
             (Windows::One(w), None) => (key.id, &key.group, w),
@@ -439,7 +442,7 @@ fn dispatch<E: FnMut(Alert)>(
                 window.suppressed_until = time.saturating_add(span);
             }
         }
-        let events = Arc::new(events);
+        let shared = (!rule.feeds.is_empty()).then(|| Arc::new(events.clone()));
         if emit {
             (cx.emit)(Alert {
                 rule_id: rule.id,
@@ -455,9 +458,10 @@ fn dispatch<E: FnMut(Alert)>(
                         (name.clone(), String::from_utf8_lossy(value).into_owned())
                     })
                     .collect(),
-                events: events.to_vec(),
+                events,
             });
         }
+        let Some(events) = shared else { continue };
         for feed in &rule.feeds {
             let parent = &cx.rules.correlations[feed.correlation as usize];
             let StepSource::Correlation { group_index } = &parent.steps[feed.step as usize].source
@@ -479,18 +483,34 @@ fn dispatch<E: FnMut(Alert)>(
     }
 }
 
-/// Alerts completed together go out in event-time order, ties by rule and first source.
+/// Alerts completed together go out in event-time order, ties by rule, then by the
+/// sources of their events, then by group: a total order, whatever order the groups
+/// were visited in.
 pub(crate) fn sort_for_output(alerts: &mut [Alert]) {
-    alerts.sort_by(|a, b| {
-        let key = |x: &Alert| {
-            (
-                x.timestamp,
-                x.rule_id,
-                x.events
-                    .first()
-                    .map(|e| (e.source.file.clone(), e.source.line)),
-            )
-        };
-        key(a).cmp(&key(b))
+    alerts.sort_unstable_by(|a, b| {
+        a.timestamp
+            .cmp(&b.timestamp)
+            .then(a.rule_id.cmp(&b.rule_id))
+            .then_with(|| sources(a).cmp(sources(b)))
+            .then_with(|| a.group_by.cmp(&b.group_by))
     });
+}
+
+fn sources(alert: &Alert) -> impl Iterator<Item = (u64, &str)> {
+    alert
+        .events
+        .iter()
+        .map(|e| (e.source.line, &*e.source.file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes the README documents (memory cost per group and per held event).
+    #[test]
+    fn documented_sizes() {
+        const { assert!(ENTRY_BYTES == 48) };
+        const { assert!(GROUP_BYTES <= 200) };
+    }
 }

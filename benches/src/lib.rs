@@ -1,8 +1,9 @@
 //! Inputs for the benchmarks, built outside the timers: a generated fleet corpus (the
-//! corpus crate's mixed fleet, every schema), web access logs ([`access`]) and the rule
-//! sets.
+//! corpus crate's mixed fleet, every schema), web access logs ([`access`]), a web-shell
+//! fleet for correlation ([`correlation`]) and the rule sets.
 
 pub mod access;
+pub mod correlation;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tripline_engine::StateBudget;
 
 /// Tripline: detection engine for endpoint telemetry and web logs, with Sigma rules.
 #[derive(Debug, Parser)]
@@ -15,7 +16,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan telemetry (files, directories, `-` for stdin; .gz/.zst detected by content).
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// Work with rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -97,6 +98,23 @@ pub struct ScanArgs {
     /// e.g. 90s, 15m, 1h, 2d.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
     pub max_lateness: i64,
+    /// Bound on correlation state: group keys (`500000keys`) or bytes (`512MiB`, `2GB`),
+    /// or `none`. Past it the least recently fed groups are completed early and evicted
+    /// (counted in --stats).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_state_budget)]
+    pub max_state: StateBudget,
+    /// Most events kept per correlation group; past it the oldest are evaluated early or
+    /// evicted (counted in --stats).
+    #[arg(long, value_name = "N", default_value_t = 4096)]
+    pub max_group_events: usize,
+    /// Threads owning the correlation state, each a share of the group keys [default: 0,
+    /// on the thread that collects results, with -j 1; else 1].
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Suppress repeats: an alert of the same rule and group key (the host, for a
+    /// detection rule) within DURATION of an emitted one is counted, not written.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub suppress: Option<i64>,
     /// Worker threads [default: the number of cores]. The output is the same for any
     /// number.
     #[arg(long, short = 'j', value_name = "N")]
@@ -158,7 +176,8 @@ pub struct RulesTestArgs {
     pub paths: Vec<PathBuf>,
 }
 
-/// Parses `4096`, `500K`, `500M`, `2G` (powers of 1024) into bytes.
+/// Parses a size into bytes: `4096`, `500K`/`500KiB` (powers of 1024: K, M, G, T with
+/// or without `iB`), `500KB`/`2GB` (powers of 1000).
 pub fn parse_byte_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
@@ -167,49 +186,48 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
     let (number, unit) = text.split_at(split);
     let number: u64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a size like 4096, 500M or 2G"))?;
-    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
+        .map_err(|_| format!("`{text}` is not a size like 4096, 500M, 512MiB or 2GB"))?;
+    let scale: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
         _ => {
             return Err(format!(
-                "unknown unit `{unit}` in `{text}` (use K, M, G or T)"
+                "unknown unit `{unit}` in `{text}` (use K, M, G, T, KiB..., KB...)"
             ));
         }
     };
     number
-        .checked_mul(1 << shift)
+        .checked_mul(scale)
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
+    tripline_engine::parse_duration(text)
+}
+
+/// Parses a state budget: `500000keys` (group keys), `512MiB`, `2GB`, `1000000` (bytes),
+/// or `none`.
+pub fn parse_state_budget(text: &str) -> Result<StateBudget, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: i64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 90s, 15m, 1h or 2d"))?;
-    let seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "unknown unit `{unit}` in `{text}` (use s, m, h or d)"
-            ));
-        }
-    };
-    number
-        .checked_mul(seconds)
-        .and_then(|s| s.checked_mul(1_000_000_000))
-        .ok_or_else(|| format!("`{text}` is too long"))
+    if text == "none" {
+        return Ok(StateBudget::Unbounded);
+    }
+    if let Some(keys) = text.strip_suffix("keys") {
+        return keys
+            .trim()
+            .parse()
+            .map(StateBudget::Keys)
+            .map_err(|_| format!("`{text}` is not a number of keys like 500000keys"));
+    }
+    parse_byte_size(text).map(StateBudget::Bytes)
 }
 
 #[cfg(test)]
@@ -222,19 +240,27 @@ mod tests {
         assert_eq!(parse_byte_size("500M"), Ok(500 << 20));
         assert_eq!(parse_byte_size("2G"), Ok(2 << 30));
         assert_eq!(parse_byte_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_byte_size("2GB"), Ok(2_000_000_000));
         assert!(parse_byte_size("2X").is_err());
         assert!(parse_byte_size("M").is_err());
         assert!(parse_byte_size("99999999999T").is_err());
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s"), Ok(90_000_000_000));
-        assert_eq!(parse_duration("15m"), Ok(900_000_000_000));
-        assert_eq!(parse_duration("1h"), Ok(3_600_000_000_000));
-        assert_eq!(parse_duration("2"), Ok(2_000_000_000));
-        assert!(parse_duration("1w").is_err());
-        assert!(parse_duration("m").is_err());
-        assert!(parse_duration("99999999999999d").is_err());
+    fn state_budgets() {
+        assert_eq!(
+            parse_state_budget("500000keys"),
+            Ok(StateBudget::Keys(500_000))
+        );
+        assert_eq!(
+            parse_state_budget("512MiB"),
+            Ok(StateBudget::Bytes(512 << 20))
+        );
+        assert_eq!(
+            parse_state_budget("2GB"),
+            Ok(StateBudget::Bytes(2_000_000_000))
+        );
+        assert_eq!(parse_state_budget("none"), Ok(StateBudget::Unbounded));
+        assert!(parse_state_budget("12 apples").is_err());
     }
 }

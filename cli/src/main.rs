@@ -27,7 +27,7 @@ pub const EXIT_USAGE: u8 = 2;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
-        args::Command::Scan(scan) => scan::run(scan),
+        args::Command::Scan(scan) => scan::run(*scan),
         args::Command::Rules(rules) => rules_cmd::run(rules),
         args::Command::Bench(bench) => bench::run(bench),
     };

@@ -156,8 +156,19 @@ pub fn stats_text(
     let c = &stats.correlation;
     let _ = writeln!(
         s,
-        "  correlation: {} late, {} without time, {} without group key, {} evicted",
-        c.late_events, c.untimed_events, c.ungrouped_events, c.evicted_events
+        "  correlation: {} late, {} without time, {} without group key, {} without value, \
+         {} evaluated early, {} events and {} groups evicted, {} alerts suppressed; \
+         peak {} groups, {}",
+        c.late_events,
+        c.untimed_events,
+        c.ungrouped_events,
+        c.valueless_events,
+        c.early_evaluations,
+        c.evicted_events,
+        c.evicted_groups,
+        c.suppressed_alerts,
+        c.peak_groups,
+        bytes(c.peak_state_bytes)
     );
     s
 }

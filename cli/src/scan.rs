@@ -154,16 +154,20 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         .sum::<Option<u64>>();
     let mut progress = Progress::new(args.quiet, total_bytes, inputs.len());
 
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let config = ScanConfig {
         max_line: args.max_line,
         correlation: CorrelationLimits {
             max_lateness: args.max_lateness,
-            ..CorrelationLimits::default()
+            max_events_per_group: args.max_group_events.max(1),
+            max_state: args.max_state,
+            shards: args.shards.unwrap_or(usize::from(threads > 1)),
+            suppress: args.suppress,
         },
         prefilter: !args.no_prefilter,
-        threads: args
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        threads,
     };
     let mut scanner = Scanner::new(rules.clone(), config);
     let mut buffer = Vec::new();

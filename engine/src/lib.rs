@@ -2,8 +2,8 @@
 //!
 //! Rules → compiled rule set → alerts.
 //!
-//! * [`RuleSetBuilder`] compiles Sigma rules (detections and `temporal_ordered`
-//!   correlations) into an immutable [`RuleSet`]; rules it cannot run are reported as
+//! * [`RuleSetBuilder`] compiles Sigma rules (detections, and correlations of every type
+//!   of the specification, over detections or other correlations) into an immutable [`RuleSet`]; rules it cannot run are reported as
 //!   [`RuleError`]s naming the construct, never dropped silently. [`RuleSet::builtin`]
 //!   is the built-in web-exploitation pack.
 //! * [`Scanner`] is fed bytes in any chunking and pushes [`Alert`]s into a [`Sink`] as
@@ -60,10 +60,11 @@ mod worker;
 
 pub use alert::{Alert, EventRecord, SourceRef};
 pub use builtin::files as builtin_files;
-pub use correlation::CorrelationLimits;
+pub use correlation::{CorrelationLimits, StateBudget, parse_duration};
 pub use rule::{RuleError, RuleId, RuleKind, RuleMeta, Severity};
 pub use ruleset::{PrefilterReport, RuleSet, RuleSetBuilder};
 pub use scanner::{REJECT_PREFIX, Rejected, ScanConfig, Scanner, Sink};
+pub use sigma::correlation::SUPPRESS_KEY;
 pub use sigma::modifiers::Placeholders;
 pub use sigma::{EVIDENCE_KEY, EXAMPLES_KEY, RISK_SCORE_KEY};
 pub use stats::{CorrelationStats, ScanStats};

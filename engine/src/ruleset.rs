@@ -8,6 +8,7 @@ use hashbrown::HashMap;
 use tripline_ingest::{FieldId, FieldMap, FieldPlan, FieldPlanBuilder};
 
 use crate::builtin;
+pub(crate) use crate::correlation::Threshold;
 use crate::fieldindex::FieldIndex;
 use crate::ir::{Expr, Predicate};
 use crate::prefilter::Prefilter;
@@ -69,17 +70,58 @@ pub(crate) struct Feed {
 #[derive(Debug)]
 pub(crate) struct CorrelationRule {
     pub id: RuleId,
+    pub kind: CorrelationKind,
+    /// When the aggregate (count, distinct values, sum, ...) makes the rule match.
+    pub condition: Threshold,
     pub steps: Vec<CorrelationStep>,
     /// The window, in nanoseconds.
     pub timespan: i64,
     /// Names of the group-by fields, as alerts show them.
     pub group_names: Vec<String>,
+    /// Whether a match raises an alert of its own (false for a correlation that only
+    /// feeds another one which does not `generate` it).
+    pub generates: bool,
+    /// The steps of other correlations this one's matches feed.
+    pub feeds: Vec<Feed>,
+    /// For correlations over correlations: the chain (every correlation linked to this one
+    /// by references) whose state is kept together, under one watermark.
+    pub chain: Option<u32>,
+    /// Alerts of one group within this long of an emitted one are suppressed
+    /// (`tripline.suppress`), in nanoseconds.
+    pub suppress: Option<i64>,
+}
+
+/// The correlation types of the Sigma specification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CorrelationKind {
+    EventCount,
+    ValueCount,
+    Temporal,
+    TemporalOrdered,
+    ValueSum,
+    ValueAvg,
+    /// The given percentile (nearest rank) of the values.
+    ValuePercentile(u8),
 }
 
 #[derive(Debug)]
 pub(crate) struct CorrelationStep {
     /// The group-by fields, as named in this step's rule (aliases applied).
     pub group_by: Vec<FieldId>,
+    /// The condition's `field`s (value_* types), as named in this step's rule.
+    pub value: Vec<FieldId>,
+    /// Where the step's matches come from.
+    pub source: StepSource,
+}
+
+#[derive(Debug)]
+pub(crate) enum StepSource {
+    Detection,
+    /// Another correlation's alerts; its group value at each index makes this step's
+    /// group key.
+    Correlation {
+        group_index: Vec<usize>,
+    },
 }
 
 impl RuleSet {

@@ -14,7 +14,7 @@ use tripline_ingest::{
 };
 
 use crate::alert::Alert;
-use crate::correlation::{CorrelationLimits, CorrelationState, Observation};
+use crate::correlation::{CorrelationLimits, Correlator, Observation};
 use crate::pool::{Action, Done, Origin, Pool};
 use crate::ruleset::RuleSet;
 use crate::stats::ScanStats;
@@ -100,7 +100,7 @@ pub struct Scanner {
     max_line: usize,
     framer: LineFramer,
     mode: Mode,
-    correlation: CorrelationState,
+    correlation: Correlator,
     stats: ScanStats,
     source: Arc<str>,
     /// With worker threads: the current input's parsing context at the end of what was
@@ -123,13 +123,14 @@ impl Scanner {
         } else {
             Mode::Inline(Box::default())
         };
+        let correlation = Correlator::new(&rules, config.correlation);
         Scanner {
             rules,
             prefilter: config.prefilter,
             max_line: config.max_line,
             framer: LineFramer::new(config.max_line),
             mode,
-            correlation: CorrelationState::new(config.correlation),
+            correlation,
             stats: ScanStats::default(),
             source: Arc::from("-"),
             context: SourceContext::default(),
@@ -313,10 +314,9 @@ impl Scanner {
             stats,
             ..
         } = self;
-        correlation.finish(rules, &mut |alert: Alert| {
-            stats.count_alert(alert.rule_id.0);
-            sink.alert(alert);
-        });
+        let mut completed = Vec::new();
+        correlation.finish(rules, &mut stats.correlation, &mut |a| completed.push(a));
+        emit_all(stats, sink, completed);
     }
 
     /// Waits until every piece fed so far has been scanned and its alerts pushed.
@@ -337,6 +337,9 @@ impl Scanner {
             };
             pool.drain(&mut |done| direct.replay(done));
         }
+        let mut completed = Vec::new();
+        correlation.sync(&mut stats.correlation, &mut |a| completed.push(a));
+        emit_all(stats, sink, completed);
     }
 
     /// Declares that event time has reached `time` for every group (a punctuation, for
@@ -350,16 +353,25 @@ impl Scanner {
             stats,
             ..
         } = self;
-        correlation.advance_all(time, rules, &mut |alert: Alert| {
-            stats.count_alert(alert.rule_id.0);
-            sink.alert(alert);
+        let mut completed = Vec::new();
+        correlation.advance(time, rules, &mut stats.correlation, &mut |a| {
+            completed.push(a)
         });
+        emit_all(stats, sink, completed);
     }
 
     /// The statistics so far (with worker threads: of the input scanned so far; call
     /// [`wait`](Scanner::wait) first for all of it).
     pub fn stats(&self) -> &ScanStats {
         &self.stats
+    }
+}
+
+/// Pushes alerts the correlator let through, counting them.
+fn emit_all(stats: &mut ScanStats, sink: &mut impl Sink, alerts: Vec<Alert>) {
+    for alert in alerts {
+        stats.count_alert(alert.rule_id.0);
+        sink.alert(alert);
     }
 }
 
@@ -375,7 +387,7 @@ fn owned(framed: Framed<'_>) -> (u64, Vec<u8>, Option<u64>) {
 /// correlation state (whose completed sequences go to the sink at once).
 struct Direct<'a, S: Sink> {
     rules: &'a RuleSet,
-    correlation: &'a mut CorrelationState,
+    correlation: &'a mut Correlator,
     stats: &'a mut ScanStats,
     sink: &'a mut S,
 }
@@ -400,8 +412,10 @@ impl<S: Sink> Actions for Direct<'_, S> {
     }
 
     fn alert(&mut self, alert: Alert) {
-        self.stats.count_alert(alert.rule_id.0);
-        self.sink.alert(alert);
+        let mut ready = Vec::new();
+        self.correlation
+            .detection(alert, &mut self.stats.correlation, &mut |a| ready.push(a));
+        emit_all(self.stats, self.sink, ready);
     }
 
     fn observe(&mut self, observation: Observation) {
@@ -412,9 +426,7 @@ impl<S: Sink> Actions for Direct<'_, S> {
             &mut self.stats.correlation,
             &mut |a| completed.push(a),
         );
-        for alert in completed {
-            self.alert(alert);
-        }
+        emit_all(self.stats, self.sink, completed);
     }
 
     fn reject(&mut self, rejected: &Rejected<'_>) {

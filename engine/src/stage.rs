@@ -1,17 +1,19 @@
 //! Single stages of the scan, for benchmarks and `tripline bench`: each runs one stage of
-//! the pipeline over a block of complete lines and returns what it counted, so that the
-//! cost of a stage can be measured apart from the others.
+//! the pipeline over a block of complete lines (or, for correlation, over the observations
+//! made from them) and returns what it counted, so that the cost of a stage can be
+//! measured apart from the others.
 
 use std::sync::Arc;
 
 use tripline_ingest::{Block, Framed, Parsed, Parser, Piece};
 
 use crate::alert::Alert;
-use crate::correlation::Observation;
+use crate::correlation::state::CorrelationState;
+use crate::correlation::{CorrelationLimits, Observation};
 use crate::prefilter::PrefilterScratch;
 use crate::ruleset::RuleSet;
 use crate::scanner::Rejected;
-use crate::stats::ScanStats;
+use crate::stats::{CorrelationStats, ScanStats};
 use crate::worker::{Actions, Worker};
 
 /// Reused buffers for running stages.
@@ -64,10 +66,82 @@ pub fn evaluate(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u6
     counter.results
 }
 
+/// The correlation observations of some input: what the correlation stage consumes,
+/// built once (see [`observations`]) so that the stage can be measured alone.
+#[derive(Clone, Debug, Default)]
+pub struct Observations(Vec<Observation>);
+
+impl Observations {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// These observations `times` times over, each repetition `period` nanoseconds
+    /// later than the one before (the events are shared, not copied): a long stream
+    /// from a short input.
+    pub fn repeated(&self, times: u32, period: i64) -> Observations {
+        let mut out = Vec::with_capacity(self.0.len() * times as usize);
+        for i in 0..i64::from(times) {
+            out.extend(self.0.iter().map(|o| Observation {
+                time: o.time.map(|t| t + i * period),
+                ..o.clone()
+            }));
+        }
+        Observations(out)
+    }
+}
+
+/// Everything before correlation, on every line of `block` (no prefilter): the
+/// observations its events make, appended to `out`, in input order.
+pub fn observations(
+    rules: &RuleSet,
+    block: &[u8],
+    scratch: &mut StageScratch,
+    out: &mut Observations,
+) {
+    let mut counter = Counter {
+        keep: true,
+        ..Counter::default()
+    };
+    let source: Arc<str> = Arc::from("stage");
+    scratch.worker.piece(
+        rules,
+        false,
+        &source,
+        Piece::Block(Block::new(block, 1, usize::MAX)),
+        &mut counter,
+    );
+    out.0.append(&mut counter.observations);
+}
+
+/// The correlation stage alone, as one shard runs it: every observation into a fresh
+/// state, then the end of input. Returns the number of alerts and the state's counters.
+pub fn correlate(
+    rules: &RuleSet,
+    observations: Observations,
+    limits: CorrelationLimits,
+) -> (u64, CorrelationStats) {
+    let mut state = CorrelationState::new(limits);
+    let mut stats = CorrelationStats::default();
+    let mut alerts = 0u64;
+    for observation in observations.0 {
+        state.observe(rules, observation, &mut stats, &mut |_| alerts += 1);
+    }
+    state.finish(rules, &mut stats, &mut |_| alerts += 1);
+    (alerts, stats)
+}
+
 #[derive(Default)]
 struct Counter {
     stats: ScanStats,
     results: u64,
+    /// Whether to keep the observations (else only count them).
+    keep: bool,
+    observations: Vec<Observation>,
 }
 
 impl Actions for Counter {
@@ -79,8 +153,11 @@ impl Actions for Counter {
         self.results += 1;
     }
 
-    fn observe(&mut self, _: Observation) {
+    fn observe(&mut self, observation: Observation) {
         self.results += 1;
+        if self.keep {
+            self.observations.push(observation);
+        }
     }
 
     fn reject(&mut self, _: &Rejected<'_>) {}

@@ -29,17 +29,62 @@ pub struct ScanStats {
     pub correlation: CorrelationStats,
 }
 
-/// What the correlation state saw that is worth knowing.
+/// What the correlation state saw that is worth knowing. With several shards, each
+/// counter is the sum over the shards (so the peaks are an upper bound).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CorrelationStats {
-    /// Events that fed a correlation later than the lateness bound allows (still used).
+    /// Events that fed a correlation at least the lateness bound behind the latest event
+    /// of their group: evaluated at once against the window as it was (not dropped).
     pub late_events: u64,
     /// Events that matched a correlation's rule but had no usable time (not correlated).
     pub untimed_events: u64,
     /// Events that matched a correlation's rule but lacked a group-by field (not correlated).
     pub ungrouped_events: u64,
-    /// Events dropped from full per-group buffers, oldest first.
+    /// Events of a value_* correlation without a usable `field` value (not counted).
+    pub valueless_events: u64,
+    /// Events evaluated before they were final because their group's buffer was full.
+    pub early_evaluations: u64,
+    /// Events dropped from full windows or with evicted groups, oldest first.
     pub evicted_events: u64,
+    /// Groups evicted (completed early, then dropped) to keep the state under its cap.
+    pub evicted_groups: u64,
+    /// Alerts not emitted because one of the same rule and group key was emitted within
+    /// the suppression window.
+    pub suppressed_alerts: u64,
+    /// Most groups tracked at once.
+    pub peak_groups: u64,
+    /// Most bytes of state held at once (estimated).
+    pub peak_state_bytes: u64,
+}
+
+impl CorrelationStats {
+    pub fn merge(&mut self, o: &CorrelationStats) {
+        self.late_events += o.late_events;
+        self.untimed_events += o.untimed_events;
+        self.ungrouped_events += o.ungrouped_events;
+        self.valueless_events += o.valueless_events;
+        self.early_evaluations += o.early_evaluations;
+        self.evicted_events += o.evicted_events;
+        self.evicted_groups += o.evicted_groups;
+        self.suppressed_alerts += o.suppressed_alerts;
+        self.peak_groups += o.peak_groups;
+        self.peak_state_bytes += o.peak_state_bytes;
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "late_events": self.late_events,
+            "untimed_events": self.untimed_events,
+            "ungrouped_events": self.ungrouped_events,
+            "valueless_events": self.valueless_events,
+            "early_evaluations": self.early_evaluations,
+            "evicted_events": self.evicted_events,
+            "evicted_groups": self.evicted_groups,
+            "suppressed_alerts": self.suppressed_alerts,
+            "peak_groups": self.peak_groups,
+            "peak_state_bytes": self.peak_state_bytes,
+        })
+    }
 }
 
 impl ScanStats {
@@ -90,11 +135,7 @@ impl ScanStats {
                 self.alerts_by_rule[rule] += n;
             }
         }
-        let (c, o) = (&mut self.correlation, &other.correlation);
-        c.late_events += o.late_events;
-        c.untimed_events += o.untimed_events;
-        c.ungrouped_events += o.ungrouped_events;
-        c.evicted_events += o.evicted_events;
+        self.correlation.merge(&other.correlation);
     }
 
     /// The statistics as JSON (the `--stats-json` format); zero counters are left out
@@ -139,12 +180,7 @@ impl ScanStats {
             "events": events,
             "rejected": rejected,
             "alerts": { "total": self.alerts(), "by_rule": by_rule },
-            "correlation": {
-                "late_events": self.correlation.late_events,
-                "untimed_events": self.correlation.untimed_events,
-                "ungrouped_events": self.correlation.ungrouped_events,
-                "evicted_events": self.correlation.evicted_events,
-            },
+            "correlation": self.correlation.to_json(),
         })
     }
 }

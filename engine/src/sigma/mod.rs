@@ -2,7 +2,7 @@
 //! correlation rules into the rule set. Tripline's own rule attributes live under
 //! `tripline.*` keys: `tripline.risk_score`, `tripline.evidence`, `tripline.examples`.
 
-mod correlation;
+pub(crate) mod correlation;
 mod detection;
 mod filter;
 mod keywords;

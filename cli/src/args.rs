@@ -72,6 +72,11 @@ pub struct ScanArgs {
     /// Reject lines longer than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = tripline_ingest::DEFAULT_MAX_LINE)]
     pub max_line: usize,
+    /// The most bytes one compressed input may expand to (a decompression-bomb guard),
+    /// e.g. 500M, 20G, or `none`: past it the input is stopped and reported [default: 1000
+    /// times its size on disk, at least 1G; 64G for stdin].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_decompressed: Option<Limit>,
     /// How late (in event time) an event may arrive and still be correlated exactly,
     /// e.g. 90s, 15m, 1h, 2d.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
@@ -137,6 +142,45 @@ pub struct RulesTestArgs {
     pub paths: Vec<PathBuf>,
 }
 
+/// A size limit given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Bytes(u64),
+    None,
+}
+
+/// Parses a size: bytes, or a number with `K`, `M`, `G` or `T` (binary multiples), or
+/// `none`.
+pub fn parse_size(text: &str) -> Result<Limit, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(Limit::None);
+    }
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size like 4096, 500M, 20G or none"))?;
+    let shift = match unit.to_ascii_uppercase().trim_end_matches(['B', 'I']) {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use K, M, G or T)"
+            ));
+        }
+    };
+    number
+        .checked_mul(1 << shift)
+        .map(Limit::Bytes)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 /// Parses `90s`, `15m`, `1h`, `2d` (or a bare number of seconds) into nanoseconds.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let text = text.trim();
@@ -177,5 +221,17 @@ mod tests {
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("99999999999999d").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(Limit::Bytes(4096)));
+        assert_eq!(parse_size("500M"), Ok(Limit::Bytes(500 << 20)));
+        assert_eq!(parse_size("20g"), Ok(Limit::Bytes(20 << 30)));
+        assert_eq!(parse_size("1GiB"), Ok(Limit::Bytes(1 << 30)));
+        assert_eq!(parse_size("none"), Ok(Limit::None));
+        assert!(parse_size("5X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 }

@@ -94,6 +94,11 @@ pub struct ScanArgs {
     /// Reject lines longer than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = tripline_ingest::DEFAULT_MAX_LINE)]
     pub max_line: usize,
+    /// The most bytes one compressed input may expand to (a decompression-bomb guard),
+    /// e.g. 500M, 20G, or `none`: past it the input is stopped and reported [default: 1000
+    /// times its size on disk, at least 1G; 64G for stdin].
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_decompressed: Option<Limit>,
     /// How late (in event time) an event may arrive and still be correlated exactly,
     /// e.g. 90s, 15m, 1h, 2d.
     #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
@@ -174,6 +179,21 @@ pub struct RulesTestArgs {
     /// Sigma rule files or directories.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+}
+
+/// A size limit given on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    Bytes(u64),
+    None,
+}
+
+/// Parses a size limit: a size as [`parse_byte_size`] reads it, or `none`.
+pub fn parse_size(text: &str) -> Result<Limit, String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Ok(Limit::None);
+    }
+    parse_byte_size(text).map(Limit::Bytes)
 }
 
 /// Parses a size into bytes: `4096`, `500K`/`500KiB` (powers of 1024: K, M, G, T with
@@ -262,5 +282,17 @@ mod tests {
         );
         assert_eq!(parse_state_budget("none"), Ok(StateBudget::Unbounded));
         assert!(parse_state_budget("12 apples").is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("4096"), Ok(Limit::Bytes(4096)));
+        assert_eq!(parse_size("500M"), Ok(Limit::Bytes(500 << 20)));
+        assert_eq!(parse_size("20g"), Ok(Limit::Bytes(20 << 30)));
+        assert_eq!(parse_size("1GiB"), Ok(Limit::Bytes(1 << 30)));
+        assert_eq!(parse_size("none"), Ok(Limit::None));
+        assert!(parse_size("5X").is_err());
+        assert!(parse_size("M").is_err());
+        assert!(parse_size("99999999999T").is_err());
     }
 }

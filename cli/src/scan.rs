@@ -12,9 +12,11 @@ use tripline_engine::{
     Severity, Sink,
 };
 use tripline_ingest::FieldMap;
-use tripline_ingest::source::{self, Compression, Input, InputSpec, Location, OpenOptions};
+use tripline_ingest::source::{
+    self, Compression, Input, InputErrorKind, InputSpec, Location, OpenOptions,
+};
 
-use crate::args::{Format, RuleConfig, RuleSource, ScanArgs};
+use crate::args::{Format, Limit, RuleConfig, RuleSource, ScanArgs};
 use crate::output::AlertWriter;
 use crate::progress::{Progress, Snapshot};
 use crate::report::{RejectReporter, stats_text};
@@ -22,6 +24,12 @@ use crate::{EXIT_INPUT_ERRORS, EXIT_OK};
 
 /// Bytes read from an input at a time.
 const CHUNK: usize = 4 << 20;
+/// Default bound on a compressed input's expansion: this many times its size on disk...
+const MAX_EXPANSION: u64 = 1_000;
+/// ... but never less than this (small files may compress very well).
+const MIN_DECOMPRESSED_LIMIT: u64 = 1 << 30;
+/// Default bound for compressed stdin, whose compressed size is unknown.
+const STDIN_DECOMPRESSED_LIMIT: u64 = 64 << 30;
 /// Rule compilation failures shown on stderr by `scan` (all of them with `rules list`).
 const RULE_ERRORS_SHOWN: usize = 5;
 
@@ -173,15 +181,15 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let mut buffer = Vec::new();
     'inputs: for (done, input) in inputs.iter().enumerate() {
         let options = OpenOptions {
-            max_decompressed_bytes: None,
+            max_decompressed_bytes: decompressed_limit(args.max_decompressed, input),
         };
-        let mut reader = match source::open_detected(input, options) {
+        let (mut reader, compression) = match source::open_detected(input, options) {
             Ok(opened) => {
                 if opened.compression != Compression::None {
                     // Sizes on disk no longer say how much is left to read.
                     progress.forget_total();
                 }
-                opened.reader
+                (opened.reader, opened.compression)
             }
             Err(e) => {
                 input_errors += 1;
@@ -191,7 +199,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         };
         scanner.begin_source(input.name.clone(), &mut sink);
         scanner.set_source_host(source_host(args.host_from.as_deref(), input));
-        let mut read = 0u64;
+        let (mut read, mut lines) = (0u64, 0u64);
         loop {
             // Buffers travel to the workers and come back: top this one up to size.
             buffer.resize(CHUNK, 0);
@@ -200,6 +208,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 Ok(n) => {
                     read += n as u64;
                     buffer.truncate(n);
+                    lines += memchr::memchr_iter(b'\n', &buffer).count() as u64;
                     buffer = scanner.feed_owned(buffer, &mut sink);
                     // Alerts go out as soon as they are known, also when reading a pipe.
                     if sink.write_error.is_none()
@@ -221,8 +230,16 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     input_errors += 1;
+                    let what = match InputErrorKind::from_read_error(e, compression) {
+                        InputErrorKind::TooLarge { limit } => format!(
+                            "decompressed size exceeds the limit of {limit} bytes \
+                             (decompression-bomb guard; see --max-decompressed)"
+                        ),
+                        kind => kind.to_string(),
+                    };
                     eprintln!(
-                        "tripline: {}: read failed after {read} bytes: {e}",
+                        "tripline: {}: stopped after {lines} complete lines ({read} bytes), \
+                         which were scanned: {what}",
                         input.name
                     );
                     break;
@@ -269,6 +286,22 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     })
 }
 
+/// The most bytes `input` may decompress to: `--max-decompressed`, else
+/// [`MAX_EXPANSION`] times its size on disk but at least [`MIN_DECOMPRESSED_LIMIT`], else
+/// (stdin) [`STDIN_DECOMPRESSED_LIMIT`].
+fn decompressed_limit(given: Option<Limit>, input: &Input) -> Option<u64> {
+    match given {
+        Some(Limit::Bytes(limit)) => Some(limit),
+        Some(Limit::None) => None,
+        None => Some(match (&input.location, input.size) {
+            (Location::File(_), Some(size)) => size
+                .saturating_mul(MAX_EXPANSION)
+                .max(MIN_DECOMPRESSED_LIMIT),
+            _ => STDIN_DECOMPRESSED_LIMIT,
+        }),
+    }
+}
+
 /// The host `--host-from` gives an input's events that name none: `path` is the name of
 /// the input's directory (none for stdin or a file at the root), anything else is the name.
 fn source_host(host_from: Option<&str>, input: &Input) -> Option<Arc<str>> {
@@ -287,6 +320,27 @@ fn source_host(host_from: Option<&str>, input: &Input) -> Option<Arc<str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decompression_is_bounded_by_default() {
+        let file = |size| Input {
+            name: Arc::from("a.gz"),
+            location: Location::File("a.gz".into()),
+            size,
+        };
+        assert_eq!(decompressed_limit(None, &file(Some(10))), Some(1 << 30));
+        assert_eq!(
+            decompressed_limit(None, &file(Some(5 << 20))),
+            Some(5_000 << 20)
+        );
+        assert_eq!(decompressed_limit(None, &file(None)), Some(64 << 30));
+        assert_eq!(decompressed_limit(None, &Input::stdin()), Some(64 << 30));
+        assert_eq!(
+            decompressed_limit(Some(Limit::Bytes(7)), &Input::stdin()),
+            Some(7)
+        );
+        assert_eq!(decompressed_limit(Some(Limit::None), &file(Some(1))), None);
+    }
 
     #[test]
     fn host_from_path_is_the_directory_name() {

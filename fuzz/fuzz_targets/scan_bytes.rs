@@ -1,25 +1,21 @@
 //! The whole pipeline on arbitrary bytes with the built-in pack: framing, parsing,
-//! evaluation and correlation must never panic, and every line must be accounted for.
+//! evaluation and correlation never panic, every line is accounted for, and the alerts
+//! do not depend on where the input was cut into chunks.
 #![no_main]
 
-use std::sync::{Arc, OnceLock};
-
 use libfuzzer_sys::fuzz_target;
-use tripline_engine::{Alert, RuleSet, ScanConfig, Scanner};
-
-fn rules() -> Arc<RuleSet> {
-    static RULES: OnceLock<Arc<RuleSet>> = OnceLock::new();
-    RULES.get_or_init(|| Arc::new(RuleSet::builtin())).clone()
-}
+use tripline_engine::ScanConfig;
+use tripline_fuzz::{alert_keys, builtin, scan, split};
 
 fuzz_target!(|data: &[u8]| {
-    let mut scanner = Scanner::new(rules(), ScanConfig::default());
-    let mut alerts: Vec<Alert> = Vec::new();
-    scanner.begin_source("fuzz", &mut alerts);
-    // Split the input at a data-derived point to exercise chunk boundaries.
-    let cut = data.first().map_or(0, |b| *b as usize).min(data.len());
-    scanner.feed(&data[..cut], &mut alerts);
-    scanner.feed(&data[cut..], &mut alerts);
-    scanner.finish(&mut alerts);
-    assert!(scanner.stats().balanced());
+    let rules = builtin();
+    let (alerts, stats) = scan(&rules, ScanConfig::default(), &split(data));
+    assert!(stats.balanced(), "lines not accounted for: {stats:?}");
+    let (whole, whole_stats) = scan(&rules, ScanConfig::default(), &[data]);
+    assert_eq!(
+        alert_keys(&alerts),
+        alert_keys(&whole),
+        "chunking changed the alerts"
+    );
+    assert_eq!(stats, whole_stats, "chunking changed the statistics");
 });

@@ -87,7 +87,11 @@ pub enum FieldMapError {
 impl FieldMap {
     /// The built-in map.
     pub fn builtin() -> FieldMap {
-        FieldMap::from_yaml(BUILTIN_FIELD_MAP).expect("the built-in field map is valid")
+        // Parsed once per process: every rule-set builder starts from it.
+        static BUILTIN: std::sync::LazyLock<FieldMap> = std::sync::LazyLock::new(|| {
+            FieldMap::from_yaml(BUILTIN_FIELD_MAP).expect("the built-in field map is valid")
+        });
+        BUILTIN.clone()
     }
 
     /// Parses and checks a field map.

@@ -113,7 +113,13 @@ enum OneOrMany {
 
 impl LogsourceMap {
     pub fn builtin() -> LogsourceMap {
-        LogsourceMap::from_yaml(BUILTIN_LOGSOURCES).expect("the built-in log-source table is valid")
+        // Parsed once per process: every rule-set builder starts from it, and parsing the
+        // YAML costs more than compiling a small rule set.
+        static BUILTIN: std::sync::LazyLock<LogsourceMap> = std::sync::LazyLock::new(|| {
+            LogsourceMap::from_yaml(BUILTIN_LOGSOURCES)
+                .expect("the built-in log-source table is valid")
+        });
+        BUILTIN.clone()
     }
 
     /// Parses and checks a log-source table.

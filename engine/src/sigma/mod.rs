@@ -6,6 +6,7 @@ pub(crate) mod correlation;
 mod detection;
 mod filter;
 mod keywords;
+mod limits;
 pub(crate) mod logsource;
 pub(crate) mod modifiers;
 
@@ -28,19 +29,29 @@ pub const EVIDENCE_KEY: &str = "tripline.evidence";
 pub const EXAMPLES_KEY: &str = "tripline.examples";
 
 pub(crate) fn add_yaml(builder: &mut RuleSetBuilder, source: &str, text: &str) -> usize {
-    let collection = match parse_sigma_yaml(text) {
+    let refuse = |builder: &mut RuleSetBuilder, reason: String| {
+        builder.errors.push(RuleError {
+            severity: Severity::Refused,
+            source_name: source.into(),
+            rule: limits::document_label(text),
+            construct: "document".into(),
+            reason: limits::shorten(reason),
+        });
+    };
+    if let Err(reason) = limits::check(text) {
+        refuse(builder, reason);
+        return 0;
+    }
+    let mut collection = match parse_sigma_yaml(text) {
         Ok(c) => c,
         Err(e) => {
-            builder.errors.push(RuleError {
-                severity: Severity::Refused,
-                source_name: source.into(),
-                rule: None,
-                construct: "document".into(),
-                reason: e.to_string(),
-            });
+            refuse(builder, e.to_string());
             return 0;
         }
     };
+    for reason in std::mem::take(&mut collection.errors) {
+        refuse(builder, reason);
+    }
     add_collection(builder, source, collection)
 }
 

@@ -55,14 +55,7 @@ pub fn parse(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
 /// correlation observations there are.
 pub fn evaluate(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u64 {
     let mut counter = Counter::default();
-    let source: Arc<str> = Arc::from("stage");
-    scratch.worker.piece(
-        rules,
-        false,
-        &source,
-        Piece::Block(Block::new(block, 1, usize::MAX)),
-        &mut counter,
-    );
+    run_worker(rules, block, scratch, &mut counter);
     counter.results
 }
 
@@ -107,15 +100,20 @@ pub fn observations(
         keep: true,
         ..Counter::default()
     };
+    run_worker(rules, block, scratch, &mut counter);
+    out.0.append(&mut counter.observations);
+}
+
+/// What a worker thread does with `block`, every line evaluated (no prefilter).
+fn run_worker(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch, counter: &mut Counter) {
     let source: Arc<str> = Arc::from("stage");
     scratch.worker.piece(
         rules,
         false,
         &source,
         Piece::Block(Block::new(block, 1, usize::MAX)),
-        &mut counter,
+        counter,
     );
-    out.0.append(&mut counter.observations);
 }
 
 /// The correlation stage alone, as one shard runs it: every observation into a fresh

@@ -215,6 +215,18 @@ pub const TOMCAT_TIMED: &[Timed] = &[
     (4.0, feature::APPDYNAMICS | feature::DYNATRACE, apm_agents),
 ];
 
+/// A TeamCity build agent checks in with its server and runs a build step's script.
+pub(super) fn teamcity_step(cx: &mut Ctx<'_>, agent: &Proc) -> Proc {
+    cx.connect(agent, &TEAMCITY_SERVER);
+    cx.start(
+        agent,
+        &c::CMD,
+        r#"cmd.exe /c "C:\BuildAgent\temp\agentTmp\custom_script{d19}.cmd""#,
+        "",
+        c::SVC_TEAMCITY,
+    )
+}
+
 fn java_requests(cx: &mut Ctx<'_>) {
     let i = cx.rng.below(cx.procs.web.len() as u64) as usize;
     let server = cx.procs.web[i];
@@ -277,14 +289,7 @@ fn build_step(cx: &mut Ctx<'_>) {
     let Some(agent) = cx.procs.daemon(&c::AGENT_JAVA) else {
         return java_requests(cx);
     };
-    cx.connect(&agent, &TEAMCITY_SERVER);
-    let step = cx.start(
-        &agent,
-        &c::CMD,
-        r#"cmd.exe /c "C:\BuildAgent\temp\agentTmp\custom_script{d19}.cmd""#,
-        "",
-        c::SVC_TEAMCITY,
-    );
+    let step = teamcity_step(cx, &agent);
     let con = cx.console(&step);
     let git = cx.start(&step, &c::GIT, r#""C:\Program Files\Git\cmd\git.exe" -c credential.helper= fetch --prune origin +refs/heads/main:refs/remotes/origin/main"#, "", c::SVC_TEAMCITY);
     cx.connect(&git, &INTERNET[9]);

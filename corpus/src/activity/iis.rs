@@ -2,9 +2,7 @@
 //! recycled, and the deployments (Octopus, TeamCity, Web Deploy), scheduled site jobs and
 //! APM agents that make their process trees noisy.
 
-use super::windows::{
-    APPDYNAMICS, DYNATRACE, INTERNET, OCTOPUS_SERVER, SQL, TEAMCITY_SERVER, agent, daemon,
-};
+use super::windows::{APPDYNAMICS, DYNATRACE, INTERNET, OCTOPUS_SERVER, SQL, agent, daemon};
 use super::{Ctx, Procs, Timed, make_proc, run_one};
 use crate::catalog::{self as c, User};
 use crate::host::{Host, feature};
@@ -216,14 +214,7 @@ fn deploy(cx: &mut Ctx<'_>) {
         );
         (Some(calamari), Some(tentacle), ps)
     } else if let Some(agent) = cx.procs.daemon(&c::AGENT_JAVA) {
-        cx.connect(&agent, &TEAMCITY_SERVER);
-        let step = cx.start(
-            &agent,
-            &c::CMD,
-            r#"cmd.exe /c "C:\BuildAgent\temp\agentTmp\custom_script{d19}.cmd""#,
-            "",
-            c::SVC_TEAMCITY,
-        );
+        let step = super::apps::teamcity_step(cx, &agent);
         (None, Some(agent), step)
     } else {
         let explorer = cx.procs.explorer;

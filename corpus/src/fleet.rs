@@ -45,6 +45,8 @@ pub struct FleetConfig {
     /// Starts every host name, so that files generated apart and scanned together do not
     /// share hosts (and correlation state).
     pub host_prefix: String,
+    /// Percent of the hosts that are web servers (`None`: the default, web-heavy mix).
+    pub web_percent: Option<u32>,
 }
 
 impl Default for FleetConfig {
@@ -59,6 +61,7 @@ impl Default for FleetConfig {
             shuffle_window: 0,
             scenarios: None,
             host_prefix: String::new(),
+            web_percent: None,
         }
     }
 }
@@ -118,6 +121,7 @@ impl Fleet {
             config.single_schema(),
             config.seed,
             &config.host_prefix,
+            config.web_percent,
         );
         let count = config.scenarios.unwrap_or_else(|| {
             let events = config.expected_events() as usize;

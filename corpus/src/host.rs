@@ -151,9 +151,22 @@ impl Host {
 }
 
 /// The roles of `n` hosts: every role once first (so that small fleets have each), then
-/// by share.
-fn roles(n: usize, rng: &mut Rng) -> Vec<Role> {
-    let shares: Vec<u32> = Role::ALL.iter().map(|r| r.share()).collect();
+/// by share; `web_percent` rescales the web-server roles to that share of the hosts.
+fn roles(n: usize, web_percent: Option<u32>, rng: &mut Rng) -> Vec<Role> {
+    let web: u32 = Role::ALL
+        .iter()
+        .filter(|r| r.is_web())
+        .map(|r| r.share())
+        .sum();
+    let shares: Vec<u32> = Role::ALL
+        .iter()
+        .map(|r| match web_percent.map(|p| p.min(100)) {
+            // Per mille of the hosts, keeping each group's internal proportions.
+            Some(p) if r.is_web() => r.share() * p * 10 / web,
+            Some(p) => r.share() * (100 - p) * 10 / (100 - web),
+            None => r.share(),
+        })
+        .collect();
     (0..n)
         .map(|i| match Role::ALL.get(i) {
             Some(&role) => role,
@@ -210,10 +223,18 @@ fn features(role: Role, rng: &mut Rng) -> u32 {
 
 /// Builds the fleet's hosts. `schema` is the one schema of every host, or `None` for a
 /// mix (each host gets one, cycling through a seeded order of all endpoint schemas);
-/// `prefix` starts every host name (so that files scanned together do not share hosts).
-pub fn plan(n: usize, schema: Option<Schema>, seed: u64, prefix: &str) -> Vec<Host> {
+/// `prefix` starts every host name (so that files scanned together do not share hosts);
+/// `web_percent` is the share of web servers among the hosts (`None`: the default mix,
+/// web-heavy for detection testing).
+pub fn plan(
+    n: usize,
+    schema: Option<Schema>,
+    seed: u64,
+    prefix: &str,
+    web_percent: Option<u32>,
+) -> Vec<Host> {
     let mut rng = Rng::derive(seed, 0x686f_7374);
-    let roles = roles(n, &mut rng);
+    let roles = roles(n, web_percent, &mut rng);
     let mut order = Schema::ENDPOINT;
     for i in (1..order.len()).rev() {
         order.swap(i, rng.below(i as u64 + 1) as usize);
@@ -275,7 +296,7 @@ mod tests {
 
     #[test]
     fn small_fleets_have_every_role_and_mixed_fleets_every_schema() {
-        let hosts = plan(10, None, 1, "");
+        let hosts = plan(10, None, 1, "", None);
         for role in Role::ALL {
             assert!(hosts.iter().any(|h| h.role == role), "{role:?}");
         }
@@ -285,14 +306,17 @@ mod tests {
         assert_eq!(hosts[0].short, "web01");
         assert_eq!(hosts[0].computer, "WEB01.corp.example");
         assert_eq!(hosts[0].fqdn, "web01.corp.example");
-        assert_eq!(plan(1, None, 1, "ec")[0].computer, "ECWEB01.corp.example");
+        assert_eq!(
+            plan(1, None, 1, "ec", None)[0].computer,
+            "ECWEB01.corp.example"
+        );
         let total: f64 = hosts.iter().map(|h| h.weight).sum();
         assert!((total - 1.0).abs() < 1e-9);
     }
 
     #[test]
     fn activity_is_skewed() {
-        let hosts = plan(200, Some(Schema::Ecs), 3, "");
+        let hosts = plan(200, Some(Schema::Ecs), 3, "", None);
         let mut weights: Vec<f64> = hosts.iter().map(|h| h.weight).collect();
         weights.sort_by(|a, b| b.total_cmp(a));
         let top: f64 = weights[..10].iter().sum();
@@ -302,5 +326,22 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), 200);
+    }
+
+    #[test]
+    fn the_web_share_sets_how_many_hosts_are_web_servers() {
+        let web = |percent| {
+            let hosts = plan(2000, None, 5, "", percent);
+            hosts.iter().filter(|h| h.role.is_web()).count()
+        };
+        let default = web(None);
+        assert!(
+            (650..870).contains(&default),
+            "{default} of 2000 by default"
+        );
+        let five = web(Some(5));
+        assert!((70..140).contains(&five), "{five} of 2000 at 5 %");
+        // Every role still appears once.
+        assert_eq!(web(Some(0)), 5);
     }
 }

@@ -67,6 +67,10 @@ struct GenerateArgs {
     /// Number of injected scenarios [default: one per 2,500 events, at least one per kind].
     #[arg(long)]
     scenarios: Option<usize>,
+    /// Percent of the hosts that are web servers [default: about 38, web-heavy for
+    /// detection testing; a typical enterprise fleet is nearer 5].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=100))]
+    web_share: Option<u32>,
     /// Output file (`.gz` or `.zst` compresses) [default: stdout].
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -153,6 +157,7 @@ fn generate(args: GenerateArgs) -> Result<()> {
         shuffle_window: args.shuffle_window,
         scenarios: args.scenarios,
         host_prefix: String::new(),
+        web_percent: args.web_share,
     };
     let name = args.output.as_deref().map_or("-".to_owned(), |p| {
         p.file_name()

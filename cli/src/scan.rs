@@ -199,7 +199,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
         };
         scanner.begin_source(input.name.clone(), &mut sink);
         scanner.set_source_host(source_host(args.host_from.as_deref(), input));
-        let (mut read, mut lines) = (0u64, 0u64);
+        let mut read = 0u64;
         loop {
             // Buffers travel to the workers and come back: top this one up to size.
             buffer.resize(CHUNK, 0);
@@ -208,7 +208,6 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                 Ok(n) => {
                     read += n as u64;
                     buffer.truncate(n);
-                    lines += memchr::memchr_iter(b'\n', &buffer).count() as u64;
                     buffer = scanner.feed_owned(buffer, &mut sink);
                     // Alerts go out as soon as they are known, also when reading a pipe.
                     if sink.write_error.is_none()
@@ -237,6 +236,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
                         ),
                         kind => kind.to_string(),
                     };
+                    let lines = scanner.source_lines();
                     eprintln!(
                         "tripline: {}: stopped after {lines} complete lines ({read} bytes), \
                          which were scanned: {what}",

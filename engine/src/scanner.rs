@@ -360,6 +360,12 @@ impl Scanner {
         emit_all(stats, sink, completed);
     }
 
+    /// Complete lines of the current input framed so far (handed to the workers, not
+    /// necessarily scanned yet).
+    pub fn source_lines(&self) -> u64 {
+        self.framer.lines()
+    }
+
     /// The statistics so far (with worker threads: of the input scanned so far; call
     /// [`wait`](Scanner::wait) first for all of it).
     pub fn stats(&self) -> &ScanStats {

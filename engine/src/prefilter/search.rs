@@ -3,6 +3,9 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 
+/// Above this many literals, fat Teddy is tried first.
+const FAT_TEDDY_ABOVE: usize = 20;
+
 /// A compiled set of case-sensitive literals.
 #[derive(Debug)]
 pub(crate) enum Searcher {
@@ -22,12 +25,24 @@ impl Searcher {
     /// The fastest searcher for `literals` (leftmost-first: a literal added earlier wins
     /// at the same position).
     pub fn new(literals: &[&[u8]]) -> Option<Searcher> {
-        let packed = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(literals)
-            .build();
-        if let Some(searcher) = packed {
+        let packed = |fat: Option<bool>| {
+            packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .only_teddy_fat(fat)
+                .builder()
+                .extend(literals)
+                .build()
+        };
+        // Fat Teddy (16 buckets, 16 bytes a step) over many literals: with 8 buckets,
+        // slim Teddy's fingerprints collide so often that verification dominates.
+        // Measured on lowercased fleet telemetry: the built-in pack's 29 literals 1.7 GB/s
+        // slim, 2.8 GB/s fat; 17 literals 4.0 GB/s slim, 3.0 GB/s fat.
+        let fat = literals.len() > FAT_TEDDY_ABOVE;
+        if let Some(searcher) = fat
+            .then(|| packed(Some(true)))
+            .flatten()
+            .or_else(|| packed(None))
+        {
             return Some(Searcher::Packed(searcher));
         }
         AhoCorasickBuilder::new()

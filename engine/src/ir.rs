@@ -143,12 +143,56 @@ pub(crate) struct Literal {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum GlobToken {
-    Literal(Box<[u8]>),
+    Literal(GlobLiteral),
     /// `?`: exactly one character.
     AnyOne,
     /// `*`: any run of characters, including none.
     AnyMany,
 }
+
+/// The literal run of a glob, with its substring searcher built once (a glob jumps to
+/// the literal after a `*`; building the searcher on every match cost more than the
+/// search).
+#[derive(Debug, Clone)]
+pub(crate) struct GlobLiteral {
+    finder: memmem::Finder<'static>,
+}
+
+impl GlobLiteral {
+    /// Where the literal first occurs in `text`.
+    pub fn find_in(&self, text: &[u8]) -> Option<usize> {
+        self.finder.find(text)
+    }
+}
+
+impl std::ops::Deref for GlobLiteral {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.finder.needle()
+    }
+}
+
+impl From<&[u8]> for GlobLiteral {
+    fn from(bytes: &[u8]) -> GlobLiteral {
+        GlobLiteral {
+            finder: memmem::Finder::new(bytes).into_owned(),
+        }
+    }
+}
+
+impl From<Vec<u8>> for GlobLiteral {
+    fn from(bytes: Vec<u8>) -> GlobLiteral {
+        GlobLiteral::from(&bytes[..])
+    }
+}
+
+impl PartialEq for GlobLiteral {
+    fn eq(&self, other: &GlobLiteral) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for GlobLiteral {}
 
 impl Pattern {
     /// A pattern matching `literal` with `*` before and after: `Contains`.

@@ -232,7 +232,7 @@ pub(crate) fn glob_match(tokens: &[GlobToken], text: &[u8]) -> bool {
                 // Right after a `*`: the star absorbs up to the literal's next occurrence
                 // (none: no longer absorption can match either).
                 GlobToken::Literal(lit) if resume.is_some_and(|(after, _)| after == p) => {
-                    let Some(offset) = memchr::memmem::find(&text[t..], lit) else {
+                    let Some(offset) = lit.find_in(&text[t..]) else {
                         return false;
                     };
                     t += offset;

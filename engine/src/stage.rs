@@ -72,6 +72,19 @@ impl Observations {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// A copy of these observations, each `offset` nanoseconds later.
+    pub fn shifted(&self, offset: i64) -> Observations {
+        Observations(
+            self.0
+                .iter()
+                .map(|o| Observation {
+                    time: o.time.map(|t| t + offset),
+                    ..o.clone()
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Everything before correlation, on every line of `block` (no prefilter): the
@@ -119,22 +132,12 @@ impl CorrelationStage {
         }
     }
 
-    /// Feeds each of `observations`, `offset` nanoseconds later, as its shard receives
-    /// it (an owned copy); returns how many correlations matched (became final). With
-    /// `alerts`, each match is also made into the [`Alert`] the output would get.
-    pub fn feed(
-        &mut self,
-        rules: &RuleSet,
-        observations: &Observations,
-        offset: i64,
-        alerts: bool,
-    ) -> u64 {
+    /// Feeds (takes) `observations`, as a shard receives them; returns how many
+    /// correlations matched (became final). With `alerts`, each match is also made into
+    /// the [`Alert`] the output would get. The emptied buffer is left to the caller.
+    pub fn feed(&mut self, rules: &RuleSet, observations: &mut Observations, alerts: bool) -> u64 {
         let mut matches = 0u64;
-        for o in &observations.0 {
-            let observation = Observation {
-                time: o.time.map(|t| t + offset),
-                ..o.clone()
-            };
+        for observation in observations.0.drain(..) {
             self.state
                 .observe(rules, observation, &mut self.stats, &mut |m| {
                     matches += 1;

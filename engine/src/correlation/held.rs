@@ -1,9 +1,7 @@
 //! Events held by the correlation state, compact: the source and summary of an event in
-//! one shared allocation of bytes (about 200 bytes for a Sysmon event instead of the
+//! one allocation of bytes (about 200 bytes for a Sysmon event instead of the
 //! ~1 KB of an [`EventRecord`] with its owned strings), decoded back into an
 //! [`EventRecord`] only when an alert is built.
-
-use std::sync::Arc;
 
 use tripline_ingest::{
     AccessFormat, EventKind, EventSummary, ParentSummary, ProcessSummary, RequestSummary,
@@ -12,14 +10,12 @@ use tripline_ingest::{
 
 use crate::alert::{EventRecord, SourceRef};
 
-/// One event held by the correlation state (shared by every window holding it and by the
-/// alerts listing it). Layout: line (u64 LE), file name (varint length, bytes), then the
-/// summary as written by [`encode_summary`].
+/// One event held by the correlation state. Owned, not shared: copied in the rare case
+/// that a match lists an event its window keeps (`temporal_ordered`, `temporal`), so that
+/// holding and freeing one takes no atomic operation. Layout: line (u64 LE), file name
+/// (varint length, bytes), then the summary as written by [`encode_summary`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct HeldEvent(Arc<[u8]>);
-
-/// Bytes an `Arc<[u8]>` allocation costs besides its data (the two reference counts).
-const ARC_HEADER: usize = 2 * std::mem::size_of::<usize>();
+pub(crate) struct HeldEvent(Box<[u8]>);
 
 impl HeldEvent {
     pub fn new(record: &EventRecord) -> HeldEvent {
@@ -27,7 +23,7 @@ impl HeldEvent {
         out.extend_from_slice(&record.source.line.to_le_bytes());
         put_bytes(&mut out, record.source.file.as_bytes());
         encode_summary(&record.event, &mut out);
-        HeldEvent(Arc::from(out))
+        HeldEvent(out.into_boxed_slice())
     }
 
     pub fn line(&self) -> u64 {
@@ -40,10 +36,9 @@ impl HeldEvent {
         Reader(&self.0[8..]).bytes()
     }
 
-    /// Heap bytes of the allocation (counted once per holder: an upper bound when
-    /// shared).
+    /// Heap bytes of the allocation.
     pub fn heap_bytes(&self) -> usize {
-        ARC_HEADER + self.0.len().next_multiple_of(8)
+        self.0.len().next_multiple_of(8)
     }
 
     /// The event as alerts list it.
@@ -287,6 +282,8 @@ fn decode_summary(r: &mut Reader<'_>) -> EventSummary {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn full(n: usize) -> EventRecord {

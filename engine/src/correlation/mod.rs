@@ -98,6 +98,14 @@ impl Contribution {
         }
     }
 
+    /// [`extend_into`](Self::extend_into), without copying an event of its own.
+    pub fn move_into(self, out: &mut Vec<HeldEvent>) {
+        match self {
+            Contribution::Event(e) => out.push(e),
+            Contribution::Alert(events) => out.extend(events.iter().cloned()),
+        }
+    }
+
     /// Heap bytes held (shared events counted in full).
     pub fn heap_bytes(&self) -> usize {
         match self {

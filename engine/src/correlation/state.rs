@@ -102,8 +102,18 @@ impl Stream {
             }
     }
 
+    /// Inserts an on-time event (not before the watermark by the lateness bound).
     fn insert_pending(&mut self, p: Pending) {
         self.pending_bytes += p.heap_bytes();
+        // Most groups hold one or two events: room for one first, not the usual four.
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(1);
+        }
+        // Later than every waiting event: the back, without reading it.
+        if p.entry.time > self.watermark {
+            self.pending.push_back(p);
+            return;
+        }
         let after = |q: &Pending| q.entry.order(&p.entry) != std::cmp::Ordering::Greater;
         let at = if self.pending.back().is_none_or(after) {
             self.pending.len()
@@ -240,8 +250,8 @@ impl CorrelationState {
             cx.stats.late_events += 1;
             dispatch(&mut cx, stream.id, &stream.key, &mut stream.windows, pending);
         } else {
-            stream.watermark = stream.watermark.max(time);
             stream.insert_pending(pending);
+            stream.watermark = stream.watermark.max(time);
             // The per-group cap: the oldest waiting events are evaluated early.
             while stream.pending.len() > self.limits.max_events_per_group {
                 let oldest = stream.pop_pending().expect("over the cap");

@@ -55,6 +55,10 @@ impl Entry {
 /// Inserts `entry` in evaluation order (after equal entries: the same line of the same
 /// input fed twice keeps its arrival order).
 pub(crate) fn insert_ordered(entries: &mut VecDeque<Entry>, entry: Entry) {
+    // Most windows hold one or two events: room for one first, not the usual four.
+    if entries.capacity() == 0 {
+        entries.reserve_exact(1);
+    }
     let at = if entries
         .back()
         .is_none_or(|last| last.order(&entry) != Ordering::Greater)
@@ -234,8 +238,9 @@ impl Window {
                 e.contribution.extend_into(&mut events);
             }
         } else {
-            for e in &self.entries {
-                e.contribution.extend_into(&mut events);
+            // Consumed: the events move into the match.
+            for e in self.entries.drain(..) {
+                e.contribution.move_into(&mut events);
             }
         }
         self.consume();
@@ -290,7 +295,7 @@ impl Window {
         for e in chain.iter().rev() {
             e.contribution.extend_into(&mut events);
         }
-        entry.contribution.extend_into(&mut events);
+        entry.contribution.move_into(&mut events);
         // Not consumed: each event of the last rule is a sequence of its own.
         Some(events)
     }

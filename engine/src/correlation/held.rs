@@ -4,10 +4,11 @@
 //! [`EventRecord`] only when an alert is built.
 
 use tripline_ingest::{
-    AccessFormat, EventKind, EventSummary, ParentSummary, ProcessSummary, RequestSummary,
-    Schema, Timestamp,
+    AccessFormat, EventKind, EventSummary, ParentSummary, ProcessSummary, RequestSummary, Schema,
+    Timestamp,
 };
 
+use super::key::put_len;
 use crate::alert::{EventRecord, SourceRef};
 
 /// One event held by the correlation state. Owned, not shared: copied in the rare case
@@ -27,7 +28,10 @@ impl HeldEvent {
     }
 
     pub fn line(&self) -> u64 {
-        let (line, _) = self.0.split_first_chunk::<8>().expect("a held event has a line");
+        let (line, _) = self
+            .0
+            .split_first_chunk::<8>()
+            .expect("a held event has a line");
         u64::from_le_bytes(*line)
     }
 
@@ -53,14 +57,6 @@ impl HeldEvent {
             event: decode_summary(&mut r),
         }
     }
-}
-
-fn put_len(out: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {

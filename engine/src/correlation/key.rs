@@ -136,7 +136,8 @@ impl GroupKey {
     }
 }
 
-fn put_len(out: &mut Vec<u8>, mut n: usize) {
+/// Appends `n` as a LEB128 varint.
+pub(crate) fn put_len(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
         n >>= 7;

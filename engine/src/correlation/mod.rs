@@ -29,8 +29,8 @@ pub(crate) use key::GroupKey;
 pub(crate) use shards::Correlator;
 
 use crate::alert::EventRecord;
-use held::HeldEvent;
 use crate::ruleset::{Feed, RuleSet};
+use held::HeldEvent;
 
 /// Limits of the correlation state.
 #[derive(Clone, Copy, Debug)]

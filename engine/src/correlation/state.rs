@@ -248,7 +248,13 @@ impl CorrelationState {
         if time.saturating_add(lateness) <= stream.watermark {
             // Late: evaluated now against the window as it is.
             cx.stats.late_events += 1;
-            dispatch(&mut cx, stream.id, &stream.key, &mut stream.windows, pending);
+            dispatch(
+                &mut cx,
+                stream.id,
+                &stream.key,
+                &mut stream.windows,
+                pending,
+            );
         } else {
             stream.insert_pending(pending);
             stream.watermark = stream.watermark.max(time);
@@ -325,8 +331,7 @@ impl CorrelationState {
         }
         // The table keeps its size (the groups come back); trimmed when mostly empty.
         if self.streams.capacity() > 4 * self.streams.len().max(1024) {
-            self.streams
-                .shrink_to_fit(|s| stream_hash(s.id, &s.key));
+            self.streams.shrink_to_fit(|s| stream_hash(s.id, &s.key));
         }
         sort_for_output(&mut completed);
         completed.into_iter().for_each(emit);

@@ -4,9 +4,9 @@
 //! `temporal_ordered`). A match consumes the window's events (but for
 //! `temporal_ordered`, whose every last event stands for itself).
 
+use hashbrown::HashMap;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
-use hashbrown::HashMap;
 
 use super::held::HeldEvent;
 use super::{Contribution, GroupKey};

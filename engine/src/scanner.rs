@@ -314,9 +314,14 @@ impl Scanner {
             stats,
             ..
         } = self;
-        let mut completed = Vec::new();
-        correlation.finish(rules, &mut stats.correlation, &mut |a| completed.push(a));
-        emit_all(stats, sink, completed);
+        // Straight to the sink: a whole fleet's correlations may complete here, and
+        // buffering their alerts would double the peak memory.
+        let mut correlation_stats = std::mem::take(&mut stats.correlation);
+        correlation.finish(rules, &mut correlation_stats, &mut |a| {
+            stats.count_alert(a.rule_id.0);
+            sink.alert(a);
+        });
+        stats.correlation = correlation_stats;
     }
 
     /// Waits until every piece fed so far has been scanned and its alerts pushed.
@@ -353,11 +358,12 @@ impl Scanner {
             stats,
             ..
         } = self;
-        let mut completed = Vec::new();
-        correlation.advance(time, rules, &mut stats.correlation, &mut |a| {
-            completed.push(a)
+        let mut correlation_stats = std::mem::take(&mut stats.correlation);
+        correlation.advance(time, rules, &mut correlation_stats, &mut |a| {
+            stats.count_alert(a.rule_id.0);
+            sink.alert(a);
         });
-        emit_all(stats, sink, completed);
+        stats.correlation = correlation_stats;
     }
 
     /// Complete lines of the current input framed so far (handed to the workers, not

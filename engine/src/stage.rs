@@ -73,18 +73,17 @@ impl Observations {
         self.0.is_empty()
     }
 
-    /// These observations `times` times over, each repetition `period` nanoseconds
-    /// later than the one before (the events are shared, not copied): a long stream
-    /// from a short input.
-    pub fn repeated(&self, times: u32, period: i64) -> Observations {
-        let mut out = Vec::with_capacity(self.0.len() * times as usize);
-        for i in 0..i64::from(times) {
-            out.extend(self.0.iter().map(|o| Observation {
-                time: o.time.map(|t| t + i * period),
-                ..o.clone()
-            }));
-        }
-        Observations(out)
+    /// A copy of these observations, each `offset` nanoseconds later.
+    pub fn shifted(&self, offset: i64) -> Observations {
+        Observations(
+            self.0
+                .iter()
+                .map(|o| Observation {
+                    time: o.time.map(|t| t + offset),
+                    ..o.clone()
+                })
+                .collect(),
+        )
     }
 }
 
@@ -116,21 +115,52 @@ fn run_worker(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch, counter
     );
 }
 
-/// The correlation stage alone, as one shard runs it: every observation into a fresh
-/// state, then the end of input. Returns the number of alerts and the state's counters.
-pub fn correlate(
-    rules: &RuleSet,
-    observations: Observations,
-    limits: CorrelationLimits,
-) -> (u64, CorrelationStats) {
-    let mut state = CorrelationState::new(limits);
-    let mut stats = CorrelationStats::default();
-    let mut alerts = 0u64;
-    for observation in observations.0 {
-        state.observe(rules, observation, &mut stats, &mut |_| alerts += 1);
+/// The correlation stage alone, as one shard runs it: one state, kept from one call of
+/// [`feed`](CorrelationStage::feed) to the next (a shard's steady state), fed a long
+/// stream made of the same observations again and again, each time later.
+#[derive(Debug)]
+pub struct CorrelationStage {
+    state: CorrelationState,
+    stats: CorrelationStats,
+}
+
+impl CorrelationStage {
+    pub fn new(limits: CorrelationLimits) -> CorrelationStage {
+        CorrelationStage {
+            state: CorrelationState::new(limits),
+            stats: CorrelationStats::default(),
+        }
     }
-    state.finish(rules, &mut stats, &mut |_| alerts += 1);
-    (alerts, stats)
+
+    /// Feeds (takes) `observations`, as a shard receives them; returns how many
+    /// correlations matched (became final). With `alerts`, each match is also made into
+    /// the [`Alert`] the output would get. The emptied buffer is left to the caller.
+    pub fn feed(&mut self, rules: &RuleSet, observations: &mut Observations, alerts: bool) -> u64 {
+        let mut matches = 0u64;
+        for observation in observations.0.drain(..) {
+            self.state
+                .observe(rules, observation, &mut self.stats, &mut |m| {
+                    matches += 1;
+                    if alerts {
+                        std::hint::black_box(m.into_alert(rules));
+                    }
+                });
+        }
+        matches
+    }
+
+    /// The state's counters so far.
+    pub fn stats(&self) -> &CorrelationStats {
+        &self.stats
+    }
+
+    /// Ends the input: returns how many correlations its pending events completed.
+    pub fn finish(&mut self, rules: &RuleSet) -> u64 {
+        let mut matches = 0u64;
+        self.state
+            .finish(rules, &mut self.stats, &mut |_| matches += 1);
+        matches
+    }
 }
 
 #[derive(Default)]

@@ -223,7 +223,7 @@ impl Matched<'_, '_> {
             })
             .clone();
         for feed in &rule.feeds {
-            out.observe(Observation::new(rules, *feed, event, record.clone()));
+            out.observe(Observation::new(rules, *feed, event, &record));
         }
         if rule.generates {
             let evidence = rule

@@ -1,8 +1,9 @@
 //! Correlation in event time: what an event that matched a correlation's rule carries
 //! ([`Observation`]), the limits of the state ([`CorrelationLimits`]), and the parts:
-//! group keys ([`key`]), thresholds ([`condition`]), per-type evaluation of a window
-//! ([`window`]), the per-thread state with its reorder buffers and caps ([`state`]), the
-//! shard threads that own it ([`shards`]) and alert suppression ([`suppress`]).
+//! group keys ([`key`]), compact held events ([`held`]), thresholds ([`condition`]),
+//! per-type evaluation of a window ([`window`]), the per-thread state with its reorder
+//! buffers and caps ([`state`]), its matches ([`matched`]), the shard threads that own
+//! it ([`shards`]) and alert suppression ([`suppress`]).
 //!
 //! The semantics, shared by every path (see the README, "Correlation"): each group's
 //! events are evaluated in event-time order (ties by source line, then file, then step)
@@ -11,7 +12,9 @@
 //! consumed.
 
 pub(crate) mod condition;
+pub(crate) mod held;
 pub(crate) mod key;
+pub(crate) mod matched;
 pub(crate) mod shards;
 pub(crate) mod state;
 pub(crate) mod suppress;
@@ -27,6 +30,7 @@ pub(crate) use shards::Correlator;
 
 use crate::alert::EventRecord;
 use crate::ruleset::{Feed, RuleSet};
+use held::HeldEvent;
 
 /// Limits of the correlation state.
 #[derive(Clone, Copy, Debug)]
@@ -74,23 +78,45 @@ impl Default for CorrelationLimits {
 /// correlations) the events of the alert that fed it.
 #[derive(Clone, Debug)]
 pub(crate) enum Contribution {
-    Event(Arc<EventRecord>),
-    Alert(Arc<Vec<Arc<EventRecord>>>),
+    Event(HeldEvent),
+    Alert(Arc<[HeldEvent]>),
 }
 
 impl Contribution {
     /// The event that decides the contribution's place among events of the same time.
-    pub fn last(&self) -> &EventRecord {
+    pub fn last(&self) -> &HeldEvent {
         match self {
             Contribution::Event(e) => e,
             Contribution::Alert(events) => events.last().expect("alerts have events"),
         }
     }
 
-    pub fn extend_into(&self, out: &mut Vec<Arc<EventRecord>>) {
+    pub fn extend_into(&self, out: &mut Vec<HeldEvent>) {
         match self {
             Contribution::Event(e) => out.push(e.clone()),
             Contribution::Alert(events) => out.extend(events.iter().cloned()),
+        }
+    }
+
+    /// [`extend_into`](Self::extend_into), without copying an event of its own.
+    pub fn move_into(self, out: &mut Vec<HeldEvent>) {
+        match self {
+            Contribution::Event(e) => out.push(e),
+            Contribution::Alert(events) => out.extend(events.iter().cloned()),
+        }
+    }
+
+    /// Heap bytes held (shared events counted in full).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Contribution::Event(e) => e.heap_bytes(),
+            Contribution::Alert(events) => {
+                2 * std::mem::size_of::<usize>()
+                    + events
+                        .iter()
+                        .map(|e| std::mem::size_of::<HeldEvent>() + e.heap_bytes())
+                        .sum::<usize>()
+            }
         }
     }
 }
@@ -104,7 +130,7 @@ pub(crate) struct Observation {
     /// The group-by values (lowercased); `None` when the event lacks one.
     pub group: Option<GroupKey>,
     /// The condition's field values (value_* types); `None` when absent.
-    pub value: Option<GroupKey>,
+    pub value: Option<Box<GroupKey>>,
     pub contribution: Contribution,
 }
 
@@ -113,7 +139,7 @@ impl Observation {
         rules: &RuleSet,
         feed: Feed,
         event: &Event<'_>,
-        record: Arc<EventRecord>,
+        record: &EventRecord,
     ) -> Observation {
         let step = &rules.correlations[feed.correlation as usize].steps[feed.step as usize];
         let values =
@@ -125,9 +151,9 @@ impl Observation {
             value: if step.value.is_empty() {
                 None
             } else {
-                values(&step.value)
+                values(&step.value).map(Box::new)
             },
-            contribution: Contribution::Event(record),
+            contribution: Contribution::Event(HeldEvent::new(record)),
         }
     }
 }

@@ -13,7 +13,8 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use tripline_ingest::Timestamp;
 
-use super::state::{CorrelationState, sort_for_output};
+use super::matched::{Match, sort_for_output};
+use super::state::CorrelationState;
 use super::suppress::DetectionSuppressor;
 use super::{CorrelationLimits, Observation};
 use crate::alert::Alert;
@@ -85,7 +86,9 @@ impl Correlator {
         emit: &mut impl FnMut(Alert),
     ) {
         match &mut self.mode {
-            Mode::Inline(state) => state.observe(rules, observation, stats, emit),
+            Mode::Inline(state) => state.observe(rules, observation, stats, &mut |m| {
+                emit(m.into_alert(rules))
+            }),
             Mode::Sharded(shards) => shards.observe(rules, observation, stats, emit),
         }
     }
@@ -106,7 +109,9 @@ impl Correlator {
         emit: &mut impl FnMut(Alert),
     ) {
         match &mut self.mode {
-            Mode::Inline(state) => state.advance_all(time, rules, stats, emit),
+            Mode::Inline(state) => {
+                state.advance_all(time, rules, stats, &mut |m| emit(m.into_alert(rules)))
+            }
             Mode::Sharded(shards) => shards.barrier(Message::Advance(time), stats, emit),
         }
     }
@@ -119,7 +124,7 @@ impl Correlator {
         emit: &mut impl FnMut(Alert),
     ) {
         match &mut self.mode {
-            Mode::Inline(state) => state.finish(rules, stats, emit),
+            Mode::Inline(state) => state.finish(rules, stats, &mut |m| emit(m.into_alert(rules))),
             Mode::Sharded(shards) => shards.barrier(Message::Finish, stats, emit),
         }
     }
@@ -136,13 +141,14 @@ struct Reply {
     shard: usize,
     /// Whether this answers a batch (or a punctuation / the end).
     batch: bool,
-    alerts: Vec<(u64, Alert)>,
+    matches: Vec<(u64, Match)>,
     /// The shard's statistics so far.
     stats: CorrelationStats,
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
 struct Shards {
+    rules: Arc<RuleSet>,
     inboxes: Vec<Sender<Message>>,
     replies: Receiver<Reply>,
     threads: Vec<JoinHandle<()>>,
@@ -187,6 +193,7 @@ impl Shards {
             );
         }
         Shards {
+            rules: rules.clone(),
             inboxes,
             replies,
             threads,
@@ -208,7 +215,7 @@ impl Shards {
             &observation.group,
         ) {
             (Some(chain), _) => u64::from(chain),
-            (None, Some(group)) => group.stable_hash(u64::from(feed.correlation)),
+            (None, Some(group)) => group.shard_hash(u64::from(feed.correlation)),
             (None, None) => 0,
         };
         (hash % n) as usize
@@ -265,7 +272,8 @@ impl Shards {
             self.shard_stats[reply.shard] = reply.stats;
             if reply.batch {
                 self.sent[reply.shard].pop_front();
-                for (rank, (position, alert)) in reply.alerts.into_iter().enumerate() {
+                for (rank, (position, m)) in reply.matches.into_iter().enumerate() {
+                    let alert = m.into_alert(&self.rules);
                     self.ready.insert((position, 1, reply.shard, rank), alert);
                 }
             } else {
@@ -337,12 +345,15 @@ impl Shards {
         while answers.len() < self.inboxes.len() {
             answers.extend(self.receive(true, stats));
         }
-        let mut alerts: Vec<Alert> = answers
+        let mut matches: Vec<Match> = answers
             .into_iter()
-            .flat_map(|r| r.alerts.into_iter().map(|(_, a)| a))
+            .flat_map(|r| r.matches.into_iter().map(|(_, m)| m))
             .collect();
-        sort_for_output(&mut alerts);
-        alerts.into_iter().for_each(emit);
+        sort_for_output(&mut matches);
+        // Made into alerts one at a time: a whole fleet may complete at the end.
+        for m in matches {
+            emit(m.into_alert(&self.rules));
+        }
     }
 }
 
@@ -366,25 +377,25 @@ fn own_shard(
     let mut state = CorrelationState::new(limits);
     let mut stats = CorrelationStats::default();
     for message in inbox {
-        let mut alerts = Vec::new();
+        let mut matches = Vec::new();
         let batch = matches!(message, Message::Batch(_));
         let outcome = catch_unwind(AssertUnwindSafe(|| match message {
             Message::Batch(batch) => {
                 for (position, observation) in batch {
-                    state.observe(rules, observation, &mut stats, &mut |a| {
-                        alerts.push((position, a))
+                    state.observe(rules, observation, &mut stats, &mut |m| {
+                        matches.push((position, m))
                     });
                 }
             }
             Message::Advance(time) => {
-                state.advance_all(time, rules, &mut stats, &mut |a| alerts.push((0, a)))
+                state.advance_all(time, rules, &mut stats, &mut |m| matches.push((0, m)))
             }
-            Message::Finish => state.finish(rules, &mut stats, &mut |a| alerts.push((0, a))),
+            Message::Finish => state.finish(rules, &mut stats, &mut |m| matches.push((0, m))),
         }));
         let reply = Reply {
             shard,
             batch,
-            alerts,
+            matches,
             stats: stats.clone(),
             panic: outcome.err(),
         };

@@ -12,30 +12,18 @@
 //! Memory is bounded per group (`max_events_per_group`) and in total (`max_state`):
 //! past the total, the least recently fed groups are completed early and evicted.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashTable, hash_table};
 use tripline_ingest::Timestamp;
 
-use super::window::{ENTRY_BYTES, Entry, Window};
+use super::held::HeldEvent;
+use super::matched::{Match, sort_for_output};
+use super::window::{Entry, Window};
 use super::{Contribution, CorrelationLimits, GroupKey, Observation, StateBudget};
-use crate::alert::Alert;
 use crate::ruleset::{RuleSet, StepSource};
 use crate::stats::CorrelationStats;
-
-/// A reorder buffer's owner: a correlation's group, or a whole chain.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct StreamKey {
-    /// The correlation's index; for a chain, the number of correlations + the chain's.
-    id: u32,
-    group: GroupKey,
-}
-
-impl From<&StreamKey> for StreamKey {
-    fn from(key: &StreamKey) -> StreamKey {
-        key.clone()
-    }
-}
 
 /// An event waiting in a reorder buffer; in a chain's buffer, with the correlation and
 /// group it is for.
@@ -45,32 +33,64 @@ struct Pending {
     entry: Entry,
 }
 
+impl Pending {
+    fn heap_bytes(&self) -> usize {
+        self.entry.heap_bytes()
+            + self.target.as_ref().map_or(0, |t| {
+                std::mem::size_of::<(u32, GroupKey)>() + t.1.heap_bytes()
+            })
+    }
+}
+
 #[derive(Debug)]
 enum Windows {
     One(Window),
     Chain(HashMap<(u32, GroupKey), Window>),
 }
 
+/// A reorder buffer and its windows: a correlation's group, or a whole chain. Stored
+/// in the map's slot with its key, so that finding a group reads one slot.
 #[derive(Debug)]
 struct Stream {
+    /// The correlation's index; for a chain, the number of correlations + the chain's.
+    id: u32,
+    key: GroupKey,
     watermark: i64,
     /// When the stream was last fed (an observation count), for evicting the oldest.
     touched: u64,
     /// Sorted in evaluation order.
-    pending: std::collections::VecDeque<Pending>,
+    pending: VecDeque<Pending>,
+    /// Heap bytes held by the waiting events.
+    pending_bytes: usize,
     windows: Windows,
 }
 
-/// Bytes a tracked group costs besides its key and events: the map slot and the stream.
-pub(crate) const GROUP_BYTES: usize =
-    std::mem::size_of::<(StreamKey, Stream)>() + std::mem::size_of::<Window>();
+/// Bytes a tracked group costs besides its events: its map slot (the table keeps at
+/// least 1/8 of its slots free) and, for keys over 30 bytes, the key.
+pub(crate) const GROUP_BYTES: usize = (std::mem::size_of::<Stream>() + 1) * 8 / 7;
+
+/// Bytes a waiting event takes in a reorder buffer (besides what it holds).
+const PENDING_BYTES: usize = std::mem::size_of::<Pending>();
+
+/// The hash of a stream in the map: its key's, computed once when the key was made.
+fn stream_hash(id: u32, key: &GroupKey) -> u64 {
+    key.hash() ^ u64::from(id).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
 
 impl Stream {
-    fn held(&self) -> usize {
-        self.pending.len()
+    /// Heap bytes held by the buffers and windows, and the events in them.
+    fn held_bytes(&self) -> usize {
+        self.pending.capacity() * PENDING_BYTES
+            + self.pending_bytes
             + match &self.windows {
-                Windows::One(w) => w.len(),
-                Windows::Chain(map) => map.values().map(Window::len).sum(),
+                Windows::One(w) => w.held_bytes(),
+                Windows::Chain(map) => {
+                    map.capacity() * (std::mem::size_of::<((u32, GroupKey), Window)>() + 1)
+                        + map
+                            .iter()
+                            .map(|((_, k), w)| k.heap_bytes() + w.held_bytes())
+                            .sum::<usize>()
+                }
             }
     }
 
@@ -81,17 +101,44 @@ impl Stream {
                 Windows::Chain(map) => map.is_empty(),
             }
     }
+
+    /// Inserts an on-time event (not before the watermark by the lateness bound).
+    fn insert_pending(&mut self, p: Pending) {
+        self.pending_bytes += p.heap_bytes();
+        // Most groups hold one or two events: room for one first, not the usual four.
+        if self.pending.capacity() == 0 {
+            self.pending.reserve_exact(1);
+        }
+        // Later than every waiting event: the back, without reading it.
+        if p.entry.time > self.watermark {
+            self.pending.push_back(p);
+            return;
+        }
+        let after = |q: &Pending| q.entry.order(&p.entry) != std::cmp::Ordering::Greater;
+        let at = if self.pending.back().is_none_or(after) {
+            self.pending.len()
+        } else {
+            self.pending.partition_point(after)
+        };
+        self.pending.insert(at, p);
+    }
+
+    fn pop_pending(&mut self) -> Option<Pending> {
+        let p = self.pending.pop_front()?;
+        self.pending_bytes -= p.heap_bytes();
+        Some(p)
+    }
 }
 
 /// The state of every correlation of a rule set, owned by one thread.
 #[derive(Debug)]
 pub(crate) struct CorrelationState {
     limits: CorrelationLimits,
-    streams: HashMap<StreamKey, Stream>,
+    streams: HashTable<Stream>,
     touches: u64,
     until_sweep: u32,
-    /// Events held in buffers and windows.
-    entries: usize,
+    /// Heap bytes held by the streams ([`Stream::held_bytes`]).
+    held_bytes: usize,
     /// Heap bytes of the group keys.
     key_bytes: usize,
 }
@@ -112,17 +159,18 @@ impl CorrelationState {
     pub fn new(limits: CorrelationLimits) -> CorrelationState {
         CorrelationState {
             limits,
-            streams: HashMap::new(),
+            streams: HashTable::new(),
             touches: 0,
             until_sweep: SWEEP_EVERY,
-            entries: 0,
+            held_bytes: 0,
             key_bytes: 0,
         }
     }
 
-    /// Estimated bytes held (see the README for the sizes).
+    /// Bytes held: the map of groups (every slot, used or not), long keys, buffers,
+    /// windows and the events they hold (see the README for the sizes).
     pub fn estimated_bytes(&self) -> usize {
-        self.streams.len() * GROUP_BYTES + self.key_bytes + self.entries * ENTRY_BYTES
+        self.streams.capacity() * GROUP_BYTES + self.key_bytes + self.held_bytes
     }
 
     /// Records an observation, and emits the matches that are now final.
@@ -131,7 +179,7 @@ impl CorrelationState {
         rules: &RuleSet,
         observation: Observation,
         stats: &mut CorrelationStats,
-        emit: &mut impl FnMut(Alert),
+        emit: &mut impl FnMut(Match),
     ) {
         let Observation {
             feed,
@@ -149,39 +197,40 @@ impl CorrelationState {
             return;
         };
         let correlation = &rules.correlations[feed.correlation as usize];
-        let (key, target) = match correlation.chain {
-            None => (
-                StreamKey {
-                    id: feed.correlation,
-                    group,
-                },
-                None,
-            ),
+        let (id, key, target) = match correlation.chain {
+            None => (feed.correlation, group, None),
             Some(chain) => (
-                StreamKey {
-                    id: rules.correlations.len() as u32 + chain,
-                    group: GroupKey::empty(),
-                },
+                rules.correlations.len() as u32 + chain,
+                GroupKey::empty(),
                 Some(Box::new((feed.correlation, group))),
             ),
         };
         self.touches += 1;
-        let touches = self.touches;
-        let key_bytes = &mut self.key_bytes;
-        let stream = self.streams.entry_ref(&key).or_insert_with(|| {
-            *key_bytes += key.group.heap_bytes();
-            Stream {
-                watermark: i64::MIN,
-                touched: 0,
-                pending: Default::default(),
-                windows: match correlation.chain {
-                    None => Windows::One(Window::new(correlation.kind)),
-                    Some(_) => Windows::Chain(HashMap::new()),
-                },
+        let stream = match self.streams.entry(
+            stream_hash(id, &key),
+            |s| s.id == id && s.key == key,
+            |s| stream_hash(s.id, &s.key),
+        ) {
+            hash_table::Entry::Occupied(slot) => slot.into_mut(),
+            hash_table::Entry::Vacant(slot) => {
+                self.key_bytes += key.heap_bytes();
+                slot.insert(Stream {
+                    id,
+                    key,
+                    watermark: i64::MIN,
+                    touched: 0,
+                    pending: VecDeque::new(),
+                    pending_bytes: 0,
+                    windows: match correlation.chain {
+                        None => Windows::One(Window::new(correlation.kind)),
+                        Some(_) => Windows::Chain(HashMap::new()),
+                    },
+                })
+                .into_mut()
             }
-        });
-        stream.touched = touches;
-        let held = stream.held();
+        };
+        stream.touched = self.touches;
+        let held = stream.held_bytes();
         let entry = Entry {
             time,
             step: feed.step,
@@ -199,19 +248,25 @@ impl CorrelationState {
         if time.saturating_add(lateness) <= stream.watermark {
             // Late: evaluated now against the window as it is.
             cx.stats.late_events += 1;
-            dispatch(&mut cx, &key, &mut stream.windows, pending);
+            dispatch(
+                &mut cx,
+                stream.id,
+                &stream.key,
+                &mut stream.windows,
+                pending,
+            );
         } else {
+            stream.insert_pending(pending);
             stream.watermark = stream.watermark.max(time);
-            insert_pending(&mut stream.pending, pending);
             // The per-group cap: the oldest waiting events are evaluated early.
             while stream.pending.len() > self.limits.max_events_per_group {
-                let oldest = stream.pending.pop_front().expect("over the cap");
+                let oldest = stream.pop_pending().expect("over the cap");
                 cx.stats.early_evaluations += 1;
-                dispatch(&mut cx, &key, &mut stream.windows, oldest);
+                dispatch(&mut cx, stream.id, &stream.key, &mut stream.windows, oldest);
             }
-            complete(&mut cx, &key, stream, lateness);
+            complete(&mut cx, stream, lateness);
         }
-        self.entries = self.entries + stream.held() - held;
+        self.held_bytes = self.held_bytes + stream.held_bytes() - held;
         self.until_sweep -= 1;
         if self.until_sweep == 0 {
             self.sweep(rules);
@@ -240,12 +295,12 @@ impl CorrelationState {
         &mut self,
         rules: &RuleSet,
         stats: &mut CorrelationStats,
-        emit: &mut impl FnMut(Alert),
+        emit: &mut impl FnMut(Match),
     ) {
-        let mut ages: Vec<(u64, StreamKey)> = self
+        let mut ages: Vec<(u64, u32, GroupKey)> = self
             .streams
             .iter()
-            .map(|(k, s)| (s.touched, k.clone()))
+            .map(|s| (s.touched, s.id, s.key.clone()))
             .collect();
         let n = (ages.len() / 8).max(1);
         if n < ages.len() {
@@ -254,22 +309,29 @@ impl CorrelationState {
         ages.truncate(n);
         ages.sort_unstable();
         let mut completed = Vec::new();
-        for (_, key) in ages {
-            if let Some(mut stream) = self.streams.remove(&key) {
-                let mut cx = Context {
-                    rules,
-                    limits: &self.limits,
-                    stats,
-                    emit: &mut |a| completed.push(a),
-                };
-                let held = stream.held();
-                complete(&mut cx, &key, &mut stream, i64::MIN);
-                let dropped = stream.held();
-                stats.evicted_groups += 1;
-                stats.evicted_events += dropped as u64;
-                self.entries -= held;
-                self.key_bytes -= key.group.heap_bytes();
-            }
+        for (_, id, key) in ages {
+            let Ok(slot) = self
+                .streams
+                .find_entry(stream_hash(id, &key), |s| s.id == id && s.key == key)
+            else {
+                continue;
+            };
+            let (mut stream, _) = slot.remove();
+            let mut cx = Context {
+                rules,
+                limits: &self.limits,
+                stats,
+                emit: &mut |m| completed.push(m),
+            };
+            self.held_bytes -= stream.held_bytes();
+            complete(&mut cx, &mut stream, i64::MIN);
+            stats.evicted_groups += 1;
+            stats.evicted_events += held_events(&stream) as u64;
+            self.key_bytes -= stream.key.heap_bytes();
+        }
+        // The table keeps its size (the groups come back); trimmed when mostly empty.
+        if self.streams.capacity() > 4 * self.streams.len().max(1024) {
+            self.streams.shrink_to_fit(|s| stream_hash(s.id, &s.key));
         }
         sort_for_output(&mut completed);
         completed.into_iter().for_each(emit);
@@ -278,38 +340,39 @@ impl CorrelationState {
     /// Frees what can no longer be part of a match, and groups left with nothing.
     fn sweep(&mut self, rules: &RuleSet) {
         let lateness = self.limits.max_lateness;
-        let mut freed = 0;
+        let mut held_bytes = 0;
         let mut key_bytes = 0;
-        self.streams.retain(|key, stream| {
+        self.streams.retain(|stream| {
             let horizon = stream.watermark.saturating_sub(lateness);
             let earliest = stream
                 .pending
                 .front()
                 .map_or(horizon, |p| p.entry.time.min(horizon));
-            let mut prune = |id: u32, w: &mut Window| {
+            let prune = |id: u32, w: &mut Window| {
                 let timespan = rules.correlations[id as usize].timespan;
-                freed += w.prune(earliest.saturating_sub(timespan));
+                w.prune(earliest.saturating_sub(timespan));
                 w.expire_suppression(horizon);
                 w.shrink();
             };
             if stream.pending.is_empty() {
-                stream.pending = Default::default();
+                stream.pending = VecDeque::new();
             }
             match &mut stream.windows {
-                Windows::One(w) => prune(key.id, w),
+                Windows::One(w) => prune(stream.id, w),
                 Windows::Chain(map) => {
                     map.iter_mut().for_each(|((id, _), w)| prune(*id, w));
                     map.retain(|_, w| !w.is_empty());
                 }
             }
             let keep = !stream.is_empty();
-            if !keep {
-                key_bytes += key.group.heap_bytes();
+            if keep {
+                held_bytes += stream.held_bytes();
+                key_bytes += stream.key.heap_bytes();
             }
             keep
         });
-        self.entries -= freed;
-        self.key_bytes -= key_bytes;
+        self.held_bytes = held_bytes;
+        self.key_bytes = key_bytes;
     }
 
     /// Moves every group's watermark to at least `time` and emits what is final.
@@ -318,72 +381,64 @@ impl CorrelationState {
         time: Timestamp,
         rules: &RuleSet,
         stats: &mut CorrelationStats,
-        emit: &mut impl FnMut(Alert),
+        emit: &mut impl FnMut(Match),
     ) {
-        self.complete_all(Some(time.as_unix_nanos()), rules, stats, emit);
-        self.entries = self.streams.values().map(Stream::held).sum();
+        let time = time.as_unix_nanos();
+        let lateness = self.limits.max_lateness;
+        let mut ready = Vec::new();
+        let mut cx = Context {
+            rules,
+            limits: &self.limits,
+            stats,
+            emit: &mut |m| ready.push(m),
+        };
+        for stream in self.streams.iter_mut() {
+            stream.watermark = stream.watermark.max(time);
+            complete(&mut cx, stream, lateness);
+        }
+        sort_for_output(&mut ready);
+        ready.into_iter().for_each(emit);
         self.sweep(rules);
     }
 
-    /// Ends the input: every waiting event is evaluated now, and the state is cleared.
+    /// Ends the input: every waiting event is evaluated now, the state is freed as it
+    /// goes, and the matches are emitted in event-time order.
     pub fn finish(
         &mut self,
         rules: &RuleSet,
         stats: &mut CorrelationStats,
-        emit: &mut impl FnMut(Alert),
-    ) {
-        self.complete_all(None, rules, stats, emit);
-        self.streams.clear();
-        self.entries = 0;
-        self.key_bytes = 0;
-    }
-
-    /// Completes every group up to a watermark of `time` (`None`: everything), and emits
-    /// the matches in event-time order.
-    fn complete_all(
-        &mut self,
-        time: Option<i64>,
-        rules: &RuleSet,
-        stats: &mut CorrelationStats,
-        emit: &mut impl FnMut(Alert),
+        emit: &mut impl FnMut(Match),
     ) {
         let mut ready = Vec::new();
         let mut cx = Context {
             rules,
             limits: &self.limits,
             stats,
-            emit: &mut |a| ready.push(a),
+            emit: &mut |m| ready.push(m),
         };
-        let lateness = time.map_or(i64::MIN, |_| self.limits.max_lateness);
-        for (key, stream) in self.streams.iter_mut() {
-            if let Some(time) = time {
-                stream.watermark = stream.watermark.max(time);
-            }
-            complete(&mut cx, key, stream, lateness);
+        for mut stream in self.streams.drain() {
+            complete(&mut cx, &mut stream, i64::MIN);
         }
+        self.streams = HashTable::new();
+        self.held_bytes = 0;
+        self.key_bytes = 0;
         sort_for_output(&mut ready);
         ready.into_iter().for_each(emit);
     }
 }
 
-fn insert_pending(pending: &mut std::collections::VecDeque<Pending>, p: Pending) {
-    let after = |q: &Pending| q.entry.order(&p.entry) != std::cmp::Ordering::Greater;
-    let at = if pending.back().is_none_or(after) {
-        pending.len()
-    } else {
-        pending.partition_point(after)
-    };
-    pending.insert(at, p);
+/// Events a stream holds.
+fn held_events(stream: &Stream) -> usize {
+    stream.pending.len()
+        + match &stream.windows {
+            Windows::One(w) => w.len(),
+            Windows::Chain(map) => map.values().map(Window::len).sum(),
+        }
 }
 
 /// Evaluates, in order, the waiting events the watermark has passed by `lateness`
 /// (`i64::MIN`: all of them).
-fn complete<E: FnMut(Alert)>(
-    cx: &mut Context<'_, E>,
-    key: &StreamKey,
-    stream: &mut Stream,
-    lateness: i64,
-) {
+fn complete<E: FnMut(Match)>(cx: &mut Context<'_, E>, stream: &mut Stream, lateness: i64) {
     let final_until = if lateness == i64::MIN {
         i64::MAX
     } else {
@@ -394,16 +449,17 @@ fn complete<E: FnMut(Alert)>(
         .front()
         .is_some_and(|p| p.entry.time <= final_until)
     {
-        let p = stream.pending.pop_front().expect("checked");
-        dispatch(cx, key, &mut stream.windows, p);
+        let p = stream.pop_pending().expect("checked");
+        dispatch(cx, stream.id, &stream.key, &mut stream.windows, p);
     }
 }
 
 /// Evaluates one event in its correlation's window; a match is emitted (unless the rule
 /// only feeds others, or is suppressed) and feeds the correlations over it at once.
-fn dispatch<E: FnMut(Alert)>(
+fn dispatch<E: FnMut(Match)>(
     cx: &mut Context<'_, E>,
-    key: &StreamKey,
+    stream_id: u32,
+    stream_key: &GroupKey,
     windows: &mut Windows,
     first: Pending,
 ) {
@@ -413,7 +469,7 @@ fn dispatch<E: FnMut(Alert)>(
     while let Some(Pending { target, entry }) = next.take().or_else(|| work.pop()) {
         let target = target.map(|t| *t);
         let (id, group, window) = match (&mut *windows, &target) {
-            (Windows::One(w), None) => (key.id, &key.group, w),
+            (Windows::One(w), None) => (stream_id, stream_key, w),
             (Windows::Chain(map), Some((id, group))) => {
                 let kind = cx.rules.correlations[*id as usize].kind;
                 let w = map
@@ -442,22 +498,14 @@ fn dispatch<E: FnMut(Alert)>(
                 window.suppressed_until = time.saturating_add(span);
             }
         }
-        let shared = (!rule.feeds.is_empty()).then(|| Arc::new(events.clone()));
+        let shared: Option<Arc<[HeldEvent]>> =
+            (!rule.feeds.is_empty()).then(|| Arc::from(&events[..]));
         if emit {
-            (cx.emit)(Alert {
+            (cx.emit)(Match {
+                correlation: id,
                 rule_id: rule.id,
-                rule: cx.rules.rule(rule.id).clone(),
-                timestamp: Some(Timestamp::from_unix_nanos(time)),
-                host: events.last().and_then(|e| e.event.host.clone()),
-                evidence: None,
-                group_by: rule
-                    .group_names
-                    .iter()
-                    .zip(group.values())
-                    .map(|(name, value)| {
-                        (name.clone(), String::from_utf8_lossy(value).into_owned())
-                    })
-                    .collect(),
+                time,
+                group: group.clone(),
                 events,
             });
         }
@@ -483,26 +531,6 @@ fn dispatch<E: FnMut(Alert)>(
     }
 }
 
-/// Alerts completed together go out in event-time order, ties by rule, then by the
-/// sources of their events, then by group: a total order, whatever order the groups
-/// were visited in.
-pub(crate) fn sort_for_output(alerts: &mut [Alert]) {
-    alerts.sort_unstable_by(|a, b| {
-        a.timestamp
-            .cmp(&b.timestamp)
-            .then(a.rule_id.cmp(&b.rule_id))
-            .then_with(|| sources(a).cmp(sources(b)))
-            .then_with(|| a.group_by.cmp(&b.group_by))
-    });
-}
-
-fn sources(alert: &Alert) -> impl Iterator<Item = (u64, &str)> {
-    alert
-        .events
-        .iter()
-        .map(|e| (e.source.line, &*e.source.file))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,7 +538,8 @@ mod tests {
     /// The sizes the README documents (memory cost per group and per held event).
     #[test]
     fn documented_sizes() {
-        const { assert!(ENTRY_BYTES == 48) };
+        const { assert!(super::super::window::ENTRY_BYTES == 48) };
+        const { assert!(PENDING_BYTES == 56) };
         const { assert!(GROUP_BYTES <= 200) };
     }
 }

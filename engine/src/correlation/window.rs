@@ -4,14 +4,12 @@
 //! `temporal_ordered`). A match consumes the window's events (but for
 //! `temporal_ordered`, whose every last event stands for itself).
 
+use hashbrown::HashMap;
 use std::cmp::Ordering;
 use std::collections::VecDeque;
-use std::sync::Arc;
 
-use hashbrown::HashMap;
-
+use super::held::HeldEvent;
 use super::{Contribution, GroupKey};
-use crate::alert::EventRecord;
 use crate::ruleset::{CorrelationKind, CorrelationRule};
 use crate::stats::CorrelationStats;
 
@@ -21,15 +19,24 @@ pub(crate) struct Entry {
     pub time: i64,
     pub step: u32,
     /// The condition's field values (value_* types).
-    pub value: Option<GroupKey>,
+    pub value: Option<Box<GroupKey>>,
     pub contribution: Contribution,
 }
 
-/// Bytes an [`Entry`] takes in a buffer (its event record is shared with the alert
-/// path and counted once per event, see the README).
+/// Bytes an [`Entry`] takes in a buffer (besides what it holds, [`Entry::heap_bytes`]).
 pub(crate) const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
 
 impl Entry {
+    /// Heap bytes the entry holds: its events (counted in full by every entry holding
+    /// them: an upper bound when an event feeds several correlations) and value.
+    pub fn heap_bytes(&self) -> usize {
+        self.contribution.heap_bytes()
+            + self
+                .value
+                .as_ref()
+                .map_or(0, |v| std::mem::size_of::<GroupKey>() + v.heap_bytes())
+    }
+
     /// The order in which a group's events are evaluated: event time, then source line,
     /// then source file, then step. It does not depend on arrival order.
     pub fn order(&self, other: &Entry) -> Ordering {
@@ -38,17 +45,20 @@ impl Entry {
 
     /// The order of the events themselves (without the step they feed).
     fn place(&self, other: &Entry) -> Ordering {
-        let (a, b) = (self.contribution.last(), other.contribution.last());
-        self.time
-            .cmp(&other.time)
-            .then(a.source.line.cmp(&b.source.line))
-            .then_with(|| a.source.file.cmp(&b.source.file))
+        self.time.cmp(&other.time).then_with(|| {
+            let (a, b) = (self.contribution.last(), other.contribution.last());
+            a.line().cmp(&b.line()).then_with(|| a.file().cmp(b.file()))
+        })
     }
 }
 
 /// Inserts `entry` in evaluation order (after equal entries: the same line of the same
 /// input fed twice keeps its arrival order).
 pub(crate) fn insert_ordered(entries: &mut VecDeque<Entry>, entry: Entry) {
+    // Most windows hold one or two events: room for one first, not the usual four.
+    if entries.capacity() == 0 {
+        entries.reserve_exact(1);
+    }
     let at = if entries
         .back()
         .is_none_or(|last| last.order(&entry) != Ordering::Greater)
@@ -65,6 +75,8 @@ pub(crate) struct Window {
     entries: VecDeque<Entry>,
     /// value_count: how many entries hold each distinct value.
     distinct: Option<Box<HashMap<GroupKey, u32>>>,
+    /// Heap bytes held by the entries ([`Entry::heap_bytes`]).
+    entry_bytes: usize,
     /// Alerts of this group before this time are suppressed.
     pub suppressed_until: i64,
 }
@@ -74,6 +86,7 @@ impl Window {
         Window {
             entries: VecDeque::new(),
             distinct: (kind == CorrelationKind::ValueCount).then(Box::default),
+            entry_bytes: 0,
             suppressed_until: i64::MIN,
         }
     }
@@ -84,6 +97,16 @@ impl Window {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty() && self.suppressed_until == i64::MIN
+    }
+
+    /// Bytes held: the entries, what they hold, and the distinct-value counts.
+    pub fn held_bytes(&self) -> usize {
+        self.entries.capacity() * ENTRY_BYTES
+            + self.entry_bytes
+            + self.distinct.as_ref().map_or(0, |d| {
+                std::mem::size_of::<HashMap<GroupKey, u32>>()
+                    + d.capacity() * (std::mem::size_of::<(GroupKey, u32)>() + 1)
+            })
     }
 
     /// Drops the events older than `horizon` (they can no longer be in a match); returns
@@ -119,19 +142,21 @@ impl Window {
     }
 
     fn forget(&mut self, e: &Entry) {
+        self.entry_bytes -= e.heap_bytes();
         if let (Some(distinct), Some(v)) = (&mut self.distinct, &e.value)
-            && let Some(n) = distinct.get_mut(v)
+            && let Some(n) = distinct.get_mut(&**v)
         {
             *n -= 1;
             if *n == 0 {
-                distinct.remove(v);
+                distinct.remove(&**v);
             }
         }
     }
 
     fn push(&mut self, entry: Entry) {
+        self.entry_bytes += entry.heap_bytes();
         if let (Some(distinct), Some(v)) = (&mut self.distinct, &entry.value) {
-            *distinct.entry(v.clone()).or_insert(0) += 1;
+            *distinct.entry((**v).clone()).or_insert(0) += 1;
         }
         insert_ordered(&mut self.entries, entry);
     }
@@ -144,7 +169,7 @@ impl Window {
         rule: &CorrelationRule,
         entry: Entry,
         stats: &mut CorrelationStats,
-    ) -> Option<Vec<Arc<EventRecord>>> {
+    ) -> Option<Vec<HeldEvent>> {
         let horizon = entry.time.saturating_sub(rule.timespan);
         self.prune(horizon);
         let aggregate = match rule.kind {
@@ -174,7 +199,7 @@ impl Window {
             CorrelationKind::ValueSum
             | CorrelationKind::ValueAvg
             | CorrelationKind::ValuePercentile(_) => {
-                if entry.value.as_ref().and_then(GroupKey::number).is_none() {
+                if entry.value.as_ref().and_then(|v| v.number()).is_none() {
                     stats.valueless_events += 1;
                     return None;
                 }
@@ -213,8 +238,9 @@ impl Window {
                 e.contribution.extend_into(&mut events);
             }
         } else {
-            for e in &self.entries {
-                e.contribution.extend_into(&mut events);
+            // Consumed: the events move into the match.
+            for e in self.entries.drain(..) {
+                e.contribution.move_into(&mut events);
             }
         }
         self.consume();
@@ -223,6 +249,7 @@ impl Window {
 
     fn consume(&mut self) {
         self.entries.clear();
+        self.entry_bytes = 0;
         if let Some(d) = &mut self.distinct {
             d.clear();
         }
@@ -238,7 +265,7 @@ impl Window {
         rule: &CorrelationRule,
         entry: Entry,
         horizon: i64,
-    ) -> Option<Vec<Arc<EventRecord>>> {
+    ) -> Option<Vec<HeldEvent>> {
         let last = rule.steps.len() as u32 - 1;
         if entry.step != last {
             self.push(entry);
@@ -268,7 +295,7 @@ impl Window {
         for e in chain.iter().rev() {
             e.contribution.extend_into(&mut events);
         }
-        entry.contribution.extend_into(&mut events);
+        entry.contribution.move_into(&mut events);
         // Not consumed: each event of the last rule is a sequence of its own.
         Some(events)
     }

@@ -155,7 +155,7 @@ pub(crate) enum GlobToken {
 /// search).
 #[derive(Debug, Clone)]
 pub(crate) struct GlobLiteral {
-    finder: memmem::Finder<'static>,
+    finder: Box<memmem::Finder<'static>>,
 }
 
 impl GlobLiteral {
@@ -175,7 +175,7 @@ impl std::ops::Deref for GlobLiteral {
 impl From<&[u8]> for GlobLiteral {
     fn from(bytes: &[u8]) -> GlobLiteral {
         GlobLiteral {
-            finder: memmem::Finder::new(bytes).into_owned(),
+            finder: Box::new(memmem::Finder::new(bytes).into_owned()),
         }
     }
 }

@@ -385,19 +385,13 @@ impl CorrelationState {
     ) {
         let time = time.as_unix_nanos();
         let lateness = self.limits.max_lateness;
-        let mut ready = Vec::new();
-        let mut cx = Context {
-            rules,
-            limits: &self.limits,
-            stats,
-            emit: &mut |m| ready.push(m),
-        };
-        for stream in self.streams.iter_mut() {
-            stream.watermark = stream.watermark.max(time);
-            complete(&mut cx, stream, lateness);
-        }
-        sort_for_output(&mut ready);
-        ready.into_iter().for_each(emit);
+        let streams = &mut self.streams;
+        complete_in_order(rules, &self.limits, stats, emit, |cx| {
+            for stream in streams.iter_mut() {
+                stream.watermark = stream.watermark.max(time);
+                complete(cx, stream, lateness);
+            }
+        });
         self.sweep(rules);
     }
 
@@ -409,22 +403,38 @@ impl CorrelationState {
         stats: &mut CorrelationStats,
         emit: &mut impl FnMut(Match),
     ) {
-        let mut ready = Vec::new();
-        let mut cx = Context {
-            rules,
-            limits: &self.limits,
-            stats,
-            emit: &mut |m| ready.push(m),
-        };
-        for mut stream in self.streams.drain() {
-            complete(&mut cx, &mut stream, i64::MIN);
-        }
+        let streams = &mut self.streams;
+        complete_in_order(rules, &self.limits, stats, emit, |cx| {
+            for mut stream in streams.drain() {
+                complete(cx, &mut stream, i64::MIN);
+            }
+        });
         self.streams = HashTable::new();
         self.held_bytes = 0;
         self.key_bytes = 0;
-        sort_for_output(&mut ready);
-        ready.into_iter().for_each(emit);
     }
+}
+
+/// Runs `visit` with a context that collects the matches it completes, then emits them
+/// in output order.
+fn complete_in_order(
+    rules: &RuleSet,
+    limits: &CorrelationLimits,
+    stats: &mut CorrelationStats,
+    emit: &mut impl FnMut(Match),
+    visit: impl for<'c> FnOnce(&mut Context<'c, &'c mut dyn FnMut(Match)>),
+) {
+    let mut ready = Vec::new();
+    let mut push = |m| ready.push(m);
+    let mut collect: &mut dyn FnMut(Match) = &mut push;
+    visit(&mut Context {
+        rules,
+        limits,
+        stats,
+        emit: &mut collect,
+    });
+    sort_for_output(&mut ready);
+    ready.into_iter().for_each(emit);
 }
 
 /// Events a stream holds.

@@ -4,6 +4,7 @@
 //! No DOM is built and nothing is allocated per line once the buffers have grown:
 //! values are spans into the line, or into a reused buffer for strings with escapes.
 
+mod keys;
 mod scan;
 mod strings;
 mod unescape;
@@ -12,7 +13,8 @@ pub(crate) use scan::{DocError, Scanner};
 pub(crate) use strings::any_string_value;
 pub(crate) use unescape::unescape_into;
 
-use hashbrown::HashMap;
+use keys::KeyMap;
+pub(crate) use keys::KeyProbe;
 
 /// Where a recorded span points.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +82,7 @@ pub(crate) struct PathTrie {
 #[derive(Debug, Default)]
 pub(crate) struct Node {
     pub slot: Option<SlotId>,
-    pub children: HashMap<Box<[u8]>, u32>,
+    pub children: KeyMap,
     /// The child for a `*` segment: any key not among `children`.
     pub any_key: Option<u32>,
 }
@@ -131,10 +133,9 @@ impl PathTrie {
             let child = if *segment == ANY_KEY {
                 *self.nodes[node as usize].any_key.get_or_insert(next)
             } else {
-                *self.nodes[node as usize]
+                self.nodes[node as usize]
                     .children
-                    .entry(Box::from(segment.as_bytes()))
-                    .or_insert(next)
+                    .get_or_insert_with(segment.as_bytes(), || next)
             };
             if child == next {
                 self.nodes.push(Node::default());
@@ -150,13 +151,19 @@ impl PathTrie {
 
     /// The slot of the top-level key `key`, if the trie has one (no `*` matching).
     pub fn root_slot(&self, key: &[u8]) -> Option<SlotId> {
-        let node = *self.nodes[ROOT as usize].children.get(key)?;
+        let node = self.nodes[ROOT as usize].children.get(key)?;
         self.nodes[node as usize].slot
     }
 
     pub fn child(&self, node: u32, key: &[u8]) -> Option<u32> {
+        self.probe_child(node, &KeyProbe::new(key), key)
+    }
+
+    /// [`PathTrie::child`] for a key whose probe the caller has made.
+    #[inline]
+    pub fn probe_child(&self, node: u32, probe: &KeyProbe, key: &[u8]) -> Option<u32> {
         let node = &self.nodes[node as usize];
-        node.children.get(key).copied().or(node.any_key)
+        node.children.probe(probe, key).or(node.any_key)
     }
 }
 

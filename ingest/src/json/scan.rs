@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use memchr::memchr2;
 
-use super::{Kind, Loc, PathTrie, ROOT, RawValue, Slots, unescape_into};
+use super::{KeyProbe, Kind, Loc, PathTrie, ROOT, RawValue, Slots, unescape_into};
 use crate::reject::JsonError;
 
 /// Why a document was not scanned.
@@ -158,13 +158,13 @@ impl Cursor<'_, '_> {
             self.ws();
             self.expect(b':')?;
             self.ws();
-            let key = &self.input[start..end];
             let child = if escaped {
                 self.buffers.key.clear();
-                unescape_into(key, &mut self.buffers.key);
+                unescape_into(&self.input[start..end], &mut self.buffers.key);
                 self.trie.child(node, &self.buffers.key)
             } else {
-                self.trie.child(node, key)
+                let probe = KeyProbe::in_text(self.input, start, end);
+                self.trie.probe_child(node, &probe, &self.input[start..end])
             };
             match child {
                 Some(child) => self.wanted_value(child)?,

@@ -5,6 +5,7 @@
 //! values are spans into the line, or into a reused buffer for strings with escapes.
 
 mod keys;
+mod quote;
 mod scan;
 mod strings;
 mod unescape;

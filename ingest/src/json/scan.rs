@@ -7,8 +7,7 @@
 
 use std::sync::LazyLock;
 
-use memchr::memchr2;
-
+use super::quote::find_quote_or_backslash;
 use super::{KeyProbe, Kind, Loc, PathTrie, ROOT, RawValue, Slots, unescape_into};
 use crate::reject::JsonError;
 
@@ -346,10 +345,10 @@ impl Cursor<'_, '_> {
         let mut at = start;
         let mut escaped = false;
         loop {
-            let Some(offset) = memchr2(b'"', b'\\', &input[at..]) else {
+            let Some(found) = find_quote_or_backslash(input, at) else {
                 return Err(JsonError::Truncated);
             };
-            at += offset;
+            at = found;
             if input[at] == b'"' {
                 self.pos = at + 1;
                 return Ok((start, at, escaped));

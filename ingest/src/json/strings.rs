@@ -1,7 +1,6 @@
 //! Walking every string value of a document (not its keys), for keyword searches.
 
-use memchr::memchr2;
-
+use super::quote::find_quote_or_backslash;
 use super::unescape_into;
 
 /// Calls `f` with each string value of the JSON text `input` (unescaped), stopping at the
@@ -16,10 +15,10 @@ pub(crate) fn any_string_value(input: &[u8], f: &mut dyn FnMut(&[u8]) -> bool) -
         let mut end = start;
         let mut escaped = false;
         loop {
-            let Some(o) = memchr2(b'"', b'\\', &input[end..]) else {
+            let Some(found) = find_quote_or_backslash(input, end) else {
                 return false;
             };
-            end += o;
+            end = found;
             if input[end] == b'"' {
                 break;
             }

@@ -15,7 +15,7 @@ const BACKSLASHES: u64 = ONES * b'\\' as u64;
 const SHORT_WORDS: usize = 4;
 
 /// The position of the first `"` or `\` in `text` at or after `from`.
-#[inline]
+#[inline(always)]
 pub(crate) fn find_quote_or_backslash(text: &[u8], from: usize) -> Option<usize> {
     let mut at = from;
     for _ in 0..SHORT_WORDS {
@@ -28,6 +28,13 @@ pub(crate) fn find_quote_or_backslash(text: &[u8], from: usize) -> Option<usize>
         }
         at += 8;
     }
+    find_long(text, at)
+}
+
+/// The search past the first words: out of line, so that the short path stays small
+/// enough to inline into the scanner.
+#[inline(never)]
+fn find_long(text: &[u8], at: usize) -> Option<usize> {
     let rest = text.get(at..)?;
     memchr2(b'"', b'\\', rest).map(|offset| at + offset)
 }

@@ -161,7 +161,7 @@ impl PathTrie {
     }
 
     /// [`PathTrie::child`] for a key whose probe the caller has made.
-    #[inline]
+    #[inline(always)]
     pub fn probe_child(&self, node: u32, probe: &KeyProbe, key: &[u8]) -> Option<u32> {
         let node = &self.nodes[node as usize];
         node.children.probe(probe, key).or(node.any_key)

@@ -1,5 +1,7 @@
 //! JSON string unescaping into a reused buffer.
 
+use super::quote::find_backslash;
+
 /// Appends the unescaped form of `raw` (the bytes between a JSON string's quotes, whose
 /// escapes the scanner has already validated) to `out`.
 ///
@@ -9,7 +11,7 @@
 /// done on bytes.
 pub(crate) fn unescape_into(raw: &[u8], out: &mut Vec<u8>) {
     let mut rest = raw;
-    while let Some(at) = memchr::memchr(b'\\', rest) {
+    while let Some(at) = find_backslash(rest, 0) {
         out.extend_from_slice(&rest[..at]);
         let (consumed, code) = escape_at(&rest[at..]);
         match code {

@@ -25,7 +25,12 @@ fn correlate_stage(c: &mut Criterion) {
     // Per host: 5 script drops, then a shell, 5 minutes apart: half an hour, fed again
     // and again, each time half an hour later, into one state that stays warm (a shard's
     // steady state: events older than timespan + lateness are freed as new ones come).
-    let hosts = if test_mode() { 10_000 } else { 100_000u64 };
+    // `CORRELATE_HOSTS=2000`: a state that fits in cache, to tell computing from waiting
+    // for memory.
+    let hosts = std::env::var("CORRELATE_HOSTS")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(if test_mode() { 10_000 } else { 100_000u64 });
     let rounds = 6u64;
     let period = 1800 * 1_000_000_000;
     let bytes = web_shell_fleet_vec(hosts, rounds, rounds);

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tripline_ingest::{Block, Framed, Parsed, Parser, Piece};
 
 use crate::alert::Alert;
+use crate::correlation::shards::BATCH;
 use crate::correlation::state::CorrelationState;
 use crate::correlation::{CorrelationLimits, Observation};
 use crate::prefilter::PrefilterScratch;
@@ -62,7 +63,7 @@ pub fn evaluate(rules: &RuleSet, block: &[u8], scratch: &mut StageScratch) -> u6
 /// The correlation observations of some input: what the correlation stage consumes,
 /// built once (see [`observations`]) so that the stage can be measured alone.
 #[derive(Clone, Debug, Default)]
-pub struct Observations(Vec<Observation>);
+pub struct Observations(Vec<(u64, Observation)>);
 
 impl Observations {
     pub fn len(&self) -> usize {
@@ -78,9 +79,9 @@ impl Observations {
         Observations(
             self.0
                 .iter()
-                .map(|o| Observation {
-                    time: o.time.map(|t| t + offset),
-                    ..o.clone()
+                .map(|(position, o)| {
+                    let time = o.time.map(|t| t + offset);
+                    (*position, Observation { time, ..o.clone() })
                 })
                 .collect(),
         )
@@ -100,7 +101,8 @@ pub fn observations(
         ..Counter::default()
     };
     run_worker(rules, block, scratch, &mut counter);
-    out.0.append(&mut counter.observations);
+    let start = out.0.len() as u64;
+    out.0.extend((start..).zip(counter.observations));
 }
 
 /// What a worker thread does with `block`, every line evaluated (no prefilter).
@@ -137,9 +139,16 @@ impl CorrelationStage {
     /// the [`Alert`] the output would get. The emptied buffer is left to the caller.
     pub fn feed(&mut self, rules: &RuleSet, observations: &mut Observations, alerts: bool) -> u64 {
         let mut matches = 0u64;
-        for observation in observations.0.drain(..) {
+        // In batches, as a shard receives them.
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut all = observations.0.drain(..);
+        loop {
+            batch.extend(all.by_ref().take(BATCH));
+            if batch.is_empty() {
+                break;
+            }
             self.state
-                .observe(rules, observation, &mut self.stats, &mut |m| {
+                .observe_batch(rules, &mut batch, &mut self.stats, &mut |_, m| {
                     matches += 1;
                     if alerts {
                         std::hint::black_box(m.into_alert(rules));

@@ -147,7 +147,15 @@ pub(crate) fn put_len(out: &mut Vec<u8>, mut n: usize) {
 
 impl PartialEq for GroupKey {
     fn eq(&self, other: &GroupKey) -> bool {
-        self.hash == other.hash && self.packed() == other.packed()
+        self.hash == other.hash
+            && match (&self.packed, &other.packed) {
+                // Whole arrays (zero past the length): compared in registers, where
+                // slices of a length known only at run time would call `memcmp`.
+                (Packed::Inline { len, bytes }, Packed::Inline { len: l, bytes: b }) => {
+                    len == l && bytes == b
+                }
+                _ => self.packed() == other.packed(),
+            }
     }
 }
 

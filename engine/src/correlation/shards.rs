@@ -22,7 +22,7 @@ use crate::ruleset::RuleSet;
 use crate::stats::CorrelationStats;
 
 /// Observations per batch sent to a shard.
-const BATCH: usize = 1024;
+pub(crate) const BATCH: usize = 1024;
 /// Batches queued per shard before the sender waits.
 const QUEUE: usize = 8;
 
@@ -380,12 +380,10 @@ fn own_shard(
         let mut matches = Vec::new();
         let batch = matches!(message, Message::Batch(_));
         let outcome = catch_unwind(AssertUnwindSafe(|| match message {
-            Message::Batch(batch) => {
-                for (position, observation) in batch {
-                    state.observe(rules, observation, &mut stats, &mut |m| {
-                        matches.push((position, m))
-                    });
-                }
+            Message::Batch(mut batch) => {
+                state.observe_batch(rules, &mut batch, &mut stats, &mut |position, m| {
+                    matches.push((*position, m))
+                });
             }
             Message::Advance(time) => {
                 state.advance_all(time, rules, &mut stats, &mut |m| matches.push((0, m)))

@@ -143,6 +143,9 @@ pub(crate) struct CorrelationState {
     key_bytes: usize,
 }
 
+/// Observations whose groups [`CorrelationState::observe_batch`] looks up ahead.
+const LOOKAHEAD: usize = 16;
+
 /// Observations between two sweeps that free what can no longer complete (at least; more
 /// when there are more groups).
 const SWEEP_EVERY: u32 = 4096;
@@ -171,6 +174,66 @@ impl CorrelationState {
     /// windows and the events they hold (see the README for the sizes).
     pub fn estimated_bytes(&self) -> usize {
         self.streams.capacity() * GROUP_BYTES + self.key_bytes + self.held_bytes
+    }
+
+    /// Records a batch of observations in order, as [`observe`](Self::observe) would
+    /// one at a time, and emits the matches that become final with the item of the
+    /// observation that completed them. The groups of the next few observations are
+    /// looked up ahead, so that their memory is on its way while one is evaluated: a large
+    /// state lives out of cache, and its misses then overlap instead of adding up.
+    pub fn observe_batch<T>(
+        &mut self,
+        rules: &RuleSet,
+        batch: &mut Vec<(T, Observation)>,
+        stats: &mut CorrelationStats,
+        emit: &mut impl FnMut(&T, Match),
+    ) {
+        let mut items = batch.drain(..);
+        loop {
+            let ahead = &items.as_slice()[..items.len().min(LOOKAHEAD)];
+            if ahead.is_empty() {
+                break;
+            }
+            let mut sum = 0;
+            for (_, o) in ahead {
+                sum ^= self.touch(rules, o);
+            }
+            std::hint::black_box(sum);
+            for _ in 0..ahead.len() {
+                let (item, observation) = items.next().expect("looked ahead");
+                self.observe(rules, observation, stats, &mut |m| emit(&item, m));
+            }
+        }
+    }
+
+    /// Reads what observing `o` will read first (its group's slot, the ends of its
+    /// buffers): a load now, whose result is not needed yet, is a prefetch.
+    fn touch(&self, rules: &RuleSet, o: &Observation) -> i64 {
+        let (Some(group), Some(_)) = (&o.group, o.time) else {
+            return 0;
+        };
+        if rules.correlations[o.feed.correlation as usize]
+            .chain
+            .is_some()
+        {
+            return 0;
+        }
+        let id = o.feed.correlation;
+        let Some(s) = self
+            .streams
+            .find(stream_hash(id, group), |s| s.id == id && s.key == *group)
+        else {
+            return 0;
+        };
+        let ends = |first: Option<i64>, last: Option<i64>| first.unwrap_or(0) ^ last.unwrap_or(0);
+        let mut sum = ends(
+            s.pending.front().map(|p| p.entry.time),
+            s.pending.back().map(|p| p.entry.time),
+        );
+        if let Windows::One(w) = &s.windows {
+            sum ^= w.ends();
+        }
+        sum
     }
 
     /// Records an observation, and emits the matches that are now final.

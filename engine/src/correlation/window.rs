@@ -109,6 +109,11 @@ impl Window {
             })
     }
 
+    /// The times of the first and last events, combined (read ahead of use).
+    pub fn ends(&self) -> i64 {
+        self.entries.front().map_or(0, |e| e.time) ^ self.entries.back().map_or(0, |e| e.time)
+    }
+
     /// Drops the events older than `horizon` (they can no longer be in a match); returns
     /// how many.
     pub fn prune(&mut self, horizon: i64) -> usize {

@@ -44,6 +44,9 @@ struct LoweredLine {
 
 impl LoweredLine {
     fn may_hold(&mut self, gate: &LiteralGate, event: &Event<'_>, epoch: u32) -> bool {
+        if !gate.needs_lowercase() {
+            return gate.may_hold(event.line(), event.line());
+        }
         if self.epoch != epoch {
             self.epoch = epoch;
             self.bytes.clear();

@@ -1,14 +1,19 @@
-//! The literal searchers the prefilter can use, cheapest first: the SIMD packed searcher
+//! The literal searchers the prefilter can use, cheapest first: the caseless window
+//! searcher on raw bytes (AVX-512), else on a lowercased copy the SIMD packed searcher
 //! (Teddy) for up to 64 literals, else an Aho-Corasick automaton.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind, Span, packed};
 
+use super::caseless::Caseless;
+
 /// Above this many literals, fat Teddy is tried first.
 const FAT_TEDDY_ABOVE: usize = 20;
 
-/// A compiled set of case-sensitive literals.
+/// A compiled set of literals: searched case-insensitively in raw bytes (`Caseless`), or
+/// case-sensitively in a lowercased copy (the others).
 #[derive(Debug)]
 pub(crate) enum Searcher {
+    Caseless(Box<Caseless>),
     Packed(packed::Searcher),
     Automaton(AhoCorasick),
 }
@@ -52,9 +57,21 @@ impl Searcher {
             .map(Searcher::Automaton)
     }
 
-    /// The first literal at or after `from`.
+    /// The caseless searcher for `literals`, when this CPU and these literals suit it.
+    pub fn caseless(literals: &[&[u8]]) -> Option<Searcher> {
+        Caseless::new(literals).map(|s| Searcher::Caseless(Box::new(s)))
+    }
+
+    /// Whether the haystack must be lowercased before it is searched.
+    pub fn needs_lowercase(&self) -> bool {
+        !matches!(self, Searcher::Caseless(_))
+    }
+
+    /// The first literal at or after `from` (for `Caseless`, the first by the position
+    /// of its window: see there).
     pub fn find(&self, haystack: &[u8], from: usize) -> Option<Found> {
         let found = match self {
+            Searcher::Caseless(s) => return s.find(haystack, from),
             Searcher::Packed(s) => s.find_in(haystack, Span::from(from..haystack.len()))?,
             Searcher::Automaton(a) => a.find(Input::new(haystack).span(from..haystack.len()))?,
         };
@@ -67,6 +84,7 @@ impl Searcher {
 
     pub fn kind(&self) -> &'static str {
         match self {
+            Searcher::Caseless(_) => "caseless windows (AVX-512)",
             Searcher::Packed(_) => "packed (Teddy)",
             Searcher::Automaton(_) => "Aho-Corasick automaton",
         }

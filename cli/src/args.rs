@@ -128,6 +128,11 @@ pub struct ScanArgs {
     /// literals (for checking the prefilter: the alerts are the same).
     #[arg(long)]
     pub no_prefilter: bool,
+    /// Read plain files with `read` instead of mapping them into memory. Mapping saves
+    /// copying every byte but needs the file to stay as it is during the scan: a file
+    /// truncated meanwhile (a log rotated by copytruncate) would stop the scan with SIGBUS.
+    #[arg(long)]
+    pub no_mmap: bool,
     /// The host of events that name none (Apache/nginx combined and common lines):
     /// `path` for the name of each input's directory (/logs/web01/access.log: web01),
     /// anything else for that name. Events that name their host keep it.

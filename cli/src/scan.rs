@@ -12,8 +12,9 @@ use tripline_engine::{
     Severity, Sink,
 };
 use tripline_ingest::FieldMap;
+use tripline_ingest::mapped::MappedFile;
 use tripline_ingest::source::{
-    self, Compression, Input, InputErrorKind, InputSpec, Location, OpenOptions,
+    self, Compression, Input, InputErrorKind, InputSpec, Location, OpenOptions, Opened,
 };
 
 use crate::args::{Format, Limit, RuleConfig, RuleSource, ScanArgs};
@@ -112,6 +113,125 @@ impl Sink for CliSink {
     }
 }
 
+/// Feeds one input to the scanner: the alerts go out as they are known, progress is shown.
+struct Fed<'a> {
+    scanner: &'a mut Scanner,
+    sink: &'a mut CliSink,
+    progress: &'a mut Progress,
+    files_done: usize,
+    host_from: Option<&'a str>,
+    /// Bytes of the input fed so far.
+    read: u64,
+}
+
+/// How feeding an input ended, when it did not stop at a read error.
+enum Ended {
+    AtTheEnd,
+    /// Alerts can no longer be written: the scan stops.
+    OutputClosed,
+}
+
+impl Fed<'_> {
+    /// Reads `opened` in chunks into buffers that travel to the workers and come back;
+    /// `Err` says why reading stopped.
+    fn read(
+        &mut self,
+        input: &Input,
+        opened: Opened,
+        buffer: &mut Vec<u8>,
+    ) -> Result<Ended, String> {
+        if opened.compression != Compression::None {
+            // Sizes on disk no longer say how much is left to read.
+            self.progress.forget_total();
+        }
+        let Opened {
+            mut reader,
+            compression,
+        } = opened;
+        self.begin(input);
+        loop {
+            // Top the buffer up to size: it may be one a worker gave back.
+            buffer.resize(CHUNK, 0);
+            match reader.read(buffer) {
+                Ok(0) => return Ok(Ended::AtTheEnd),
+                Ok(n) => {
+                    buffer.truncate(n);
+                    self.read += n as u64;
+                    *buffer = self.scanner.feed_owned(std::mem::take(buffer), self.sink);
+                    if !self.after_feed() {
+                        return Ok(Ended::OutputClosed);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let what = match InputErrorKind::from_read_error(e, compression) {
+                        InputErrorKind::TooLarge { limit } => format!(
+                            "decompressed size exceeds the limit of {limit} bytes \
+                             (decompression-bomb guard; see --max-decompressed)"
+                        ),
+                        kind => kind.to_string(),
+                    };
+                    return Err(self.stopped(input, &what));
+                }
+            }
+        }
+    }
+
+    /// Feeds the mapped chunks of a plain file, shared with the workers without a copy.
+    fn mapped(&mut self, input: &Input, mut file: MappedFile) -> Result<Ended, String> {
+        self.begin(input);
+        loop {
+            match file.next_chunk() {
+                Ok(None) => return Ok(Ended::AtTheEnd),
+                Ok(Some(chunk)) => {
+                    self.read += (*chunk).as_ref().len() as u64;
+                    self.scanner.feed_shared(chunk, self.sink);
+                    if !self.after_feed() {
+                        return Ok(Ended::OutputClosed);
+                    }
+                }
+                Err(e) => return Err(self.stopped(input, &format!("cannot map it: {e}"))),
+            }
+        }
+    }
+
+    fn begin(&mut self, input: &Input) {
+        self.scanner.begin_source(input.name.clone(), self.sink);
+        self.scanner
+            .set_source_host(source_host(self.host_from, input));
+    }
+
+    /// Flushes the alerts (they go out as soon as they are known, also to a pipe) and
+    /// shows progress; `false` when alerts can no longer be written.
+    fn after_feed(&mut self) -> bool {
+        if self.sink.write_error.is_none()
+            && let Err(e) = self.sink.writer.flush()
+        {
+            self.sink.write_error = Some(e);
+        }
+        if self.sink.write_error.is_some() {
+            return false;
+        }
+        let stats = self.scanner.stats();
+        self.progress.update(&Snapshot {
+            // With worker threads, counted as results come back.
+            bytes_done: stats.bytes_read,
+            files_done: self.files_done,
+            events: stats.lines_evaluated,
+            alerts: stats.alerts(),
+        });
+        true
+    }
+
+    fn stopped(&self, input: &Input, what: &str) -> String {
+        let lines = self.scanner.source_lines();
+        format!(
+            "{}: stopped after {lines} complete lines ({} bytes), which were scanned: {what}",
+            input.name, self.read
+        )
+    }
+}
+
 pub fn run(args: ScanArgs) -> Result<u8> {
     let started = Instant::now();
     let (rules, _) = load_rules(&args.rules, args.quiet)?;
@@ -179,71 +299,39 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     };
     let mut scanner = Scanner::new(rules.clone(), config);
     let mut buffer = Vec::new();
-    'inputs: for (done, input) in inputs.iter().enumerate() {
-        let options = OpenOptions {
-            max_decompressed_bytes: decompressed_limit(args.max_decompressed, input),
+    for (done, input) in inputs.iter().enumerate() {
+        let mut fed = Fed {
+            scanner: &mut scanner,
+            sink: &mut sink,
+            progress: &mut progress,
+            files_done: done,
+            host_from: args.host_from.as_deref(),
+            read: 0,
         };
-        let (mut reader, compression) = match source::open_detected(input, options) {
-            Ok(opened) => {
-                if opened.compression != Compression::None {
-                    // Sizes on disk no longer say how much is left to read.
-                    progress.forget_total();
+        let outcome = if args.no_mmap {
+            Ok(None)
+        } else {
+            MappedFile::open(input, CHUNK)
+        };
+        let outcome = match outcome {
+            Ok(Some(file)) => fed.mapped(input, file),
+            Ok(None) => {
+                let options = OpenOptions {
+                    max_decompressed_bytes: decompressed_limit(args.max_decompressed, input),
+                };
+                match source::open_detected(input, options) {
+                    Ok(opened) => fed.read(input, opened, &mut buffer),
+                    Err(e) => Err(e.to_string()),
                 }
-                (opened.reader, opened.compression)
             }
-            Err(e) => {
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok(Ended::AtTheEnd) => {}
+            Ok(Ended::OutputClosed) => break,
+            Err(message) => {
                 input_errors += 1;
-                eprintln!("tripline: {e}");
-                continue;
-            }
-        };
-        scanner.begin_source(input.name.clone(), &mut sink);
-        scanner.set_source_host(source_host(args.host_from.as_deref(), input));
-        let mut read = 0u64;
-        loop {
-            // Buffers travel to the workers and come back: top this one up to size.
-            buffer.resize(CHUNK, 0);
-            match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => {
-                    read += n as u64;
-                    buffer.truncate(n);
-                    buffer = scanner.feed_owned(buffer, &mut sink);
-                    // Alerts go out as soon as they are known, also when reading a pipe.
-                    if sink.write_error.is_none()
-                        && let Err(e) = sink.writer.flush()
-                    {
-                        sink.write_error = Some(e);
-                    }
-                    if sink.write_error.is_some() {
-                        break 'inputs;
-                    }
-                    progress.update(&Snapshot {
-                        // With worker threads, counted as results come back.
-                        bytes_done: scanner.stats().bytes_read,
-                        files_done: done,
-                        events: scanner.stats().lines_evaluated,
-                        alerts: scanner.stats().alerts(),
-                    });
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    input_errors += 1;
-                    let what = match InputErrorKind::from_read_error(e, compression) {
-                        InputErrorKind::TooLarge { limit } => format!(
-                            "decompressed size exceeds the limit of {limit} bytes \
-                             (decompression-bomb guard; see --max-decompressed)"
-                        ),
-                        kind => kind.to_string(),
-                    };
-                    let lines = scanner.source_lines();
-                    eprintln!(
-                        "tripline: {}: stopped after {lines} complete lines ({read} bytes), \
-                         which were scanned: {what}",
-                        input.name
-                    );
-                    break;
-                }
+                eprintln!("tripline: {message}");
             }
         }
     }

@@ -552,10 +552,11 @@ fn rules_test_runs_regression_data_and_exits_1_on_failure() {
     );
 }
 
-/// The output does not depend on threads or the prefilter: the same bytes, in the same
-/// order, over all the real event logs, both kinds of fixtures and the sample access logs.
+/// The output does not depend on threads, the prefilter or how files are read (mapped or
+/// read): the same bytes, in the same order, over all the real event logs, both kinds of
+/// fixtures and the sample access logs.
 #[test]
-fn threads_and_the_prefilter_do_not_change_the_output() {
+fn threads_the_prefilter_and_mapping_do_not_change_the_output() {
     let events = shared_events().display().to_string();
     let generated = tripline_corpus::fixtures::fixtures_dir()
         .display()
@@ -575,6 +576,8 @@ fn threads_and_the_prefilter_do_not_change_the_output() {
         vec!["-j", "4"],
         vec!["-j", "1", "--no-prefilter"],
         vec!["-j", "3", "--no-prefilter"],
+        vec!["-j", "1", "--no-mmap"],
+        vec!["-j", "2", "--no-mmap"],
     ] {
         let mut command = vec!["scan", "--format", "ndjson", "-q"];
         command.extend(&args);

@@ -30,11 +30,9 @@ struct Job {
 }
 
 enum Work {
-    /// Complete lines: `bytes[start..end]` of an owned (recycled) buffer.
+    /// Complete lines, the first numbered `first_line`.
     Block {
-        bytes: Vec<u8>,
-        start: usize,
-        end: usize,
+        bytes: Shared,
         first_line: u64,
     },
     /// A line that straddled two reads.
@@ -46,6 +44,23 @@ enum Work {
         number: u64,
         length: u64,
     },
+}
+
+/// Complete lines handed to a worker without a copy: `bytes[start..end]` of a buffer.
+pub(crate) enum Shared {
+    /// A buffer the worker gives back (for reuse) when done.
+    Owned(Vec<u8>, usize, usize),
+    /// Bytes shared with the caller (a memory map), dropped when done.
+    Shared(Arc<dyn AsRef<[u8]> + Send + Sync>, usize, usize),
+}
+
+impl Shared {
+    fn lines(&self) -> &[u8] {
+        match self {
+            Shared::Owned(bytes, start, end) => &bytes[*start..*end],
+            Shared::Shared(bytes, start, end) => &(**bytes).as_ref()[*start..*end],
+        }
+    }
 }
 
 /// Where a piece of input comes from and how to scan it.
@@ -171,10 +186,9 @@ impl Pool {
                 let mut bytes = self.spare_buffers.pop().unwrap_or_default();
                 bytes.clear();
                 bytes.extend_from_slice(block.bytes);
+                let end = bytes.len();
                 Work::Block {
-                    start: 0,
-                    end: bytes.len(),
-                    bytes,
+                    bytes: Shared::Owned(bytes, 0, end),
                     first_line: block.first_line,
                 }
             }
@@ -187,28 +201,29 @@ impl Pool {
         self.send(work, origin, replay);
     }
 
-    /// Hands `buffer[start..end]` (complete lines, the first numbered `first_line`) to
-    /// the workers without copying.
-    pub fn submit_buffer(
+    /// Hands `bytes` (complete lines, the first numbered `first_line`) to the workers
+    /// without copying.
+    pub fn submit_shared(
         &mut self,
-        buffer: Vec<u8>,
-        (start, end): (usize, usize),
+        bytes: Shared,
         first_line: u64,
         origin: Origin<'_>,
         replay: &mut impl FnMut(Done),
     ) {
-        let work = Work::Block {
-            bytes: buffer,
-            start,
-            end,
-            first_line,
-        };
-        self.send(work, origin, replay);
+        self.send(Work::Block { bytes, first_line }, origin, replay);
     }
 
     /// A buffer for the caller's next read: a spent one, or a new one.
     pub fn spare_buffer(&mut self) -> Vec<u8> {
         self.spare_buffers.pop().unwrap_or_default()
+    }
+
+    /// Takes back a buffer [`spare_buffer`](Pool::spare_buffer) gave out but that was
+    /// not used.
+    pub fn give_back(&mut self, buffer: Vec<u8>) {
+        if buffer.capacity() > 0 {
+            self.spare_buffers.push(buffer);
+        }
     }
 
     fn send(&mut self, work: Work, origin: Origin<'_>, replay: &mut impl FnMut(Done)) {
@@ -296,12 +311,9 @@ fn work(rules: &RuleSet, jobs: &Receiver<Job>, done: &Sender<Done>) {
         worker.set_context(&context);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let piece = match &work {
-                Work::Block {
-                    bytes,
-                    start,
-                    end,
-                    first_line,
-                } => Piece::Block(Block::new(&bytes[*start..*end], *first_line, max_line)),
+                Work::Block { bytes, first_line } => {
+                    Piece::Block(Block::new(bytes.lines(), *first_line, max_line))
+                }
                 Work::Line { number, bytes } => Piece::Line(Framed::Line(Line {
                     number: *number,
                     bytes,
@@ -314,7 +326,10 @@ fn work(rules: &RuleSet, jobs: &Receiver<Job>, done: &Sender<Done>) {
             worker.piece(rules, prefilter, &source, piece, &mut recorder);
         }));
         let outcome = outcome.map(|()| match work {
-            Work::Block { bytes, .. } => bytes,
+            Work::Block {
+                bytes: Shared::Owned(bytes, ..),
+                ..
+            } => bytes,
             _ => Vec::new(),
         });
         let result = Done {

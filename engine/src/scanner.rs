@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use tripline_ingest::{
-    Block, DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece, Reject, SourceContext, Timestamp,
+    DEFAULT_MAX_LINE, Framed, Line, LineFramer, Piece, Reject, SourceContext, Timestamp,
 };
 
 use crate::alert::Alert;
 use crate::correlation::{CorrelationLimits, Correlator, Observation};
-use crate::pool::{Action, Done, Origin, Pool};
+use crate::pool::{Action, Done, Origin, Pool, Shared};
 use crate::ruleset::RuleSet;
 use crate::stats::ScanStats;
 use crate::worker::{Actions, Worker};
@@ -108,6 +108,32 @@ pub struct Scanner {
     context: SourceContext,
 }
 
+/// The input being fed to a pool, and how to scan it.
+struct CurrentInput<'s> {
+    source: &'s Arc<str>,
+    context: &'s mut SourceContext,
+    prefilter: bool,
+    max_line: usize,
+}
+
+impl CurrentInput<'_> {
+    fn origin<'o>(&'o self, context: &'o SourceContext) -> Origin<'o> {
+        Origin {
+            source: self.source,
+            context,
+            prefilter: self.prefilter,
+            max_line: self.max_line,
+        }
+    }
+}
+
+/// Where the complete lines of a piece fed to a pool are, and the context they start in.
+struct Located {
+    range: (usize, usize),
+    first_line: u64,
+    context: SourceContext,
+}
+
 /// Where lines are scanned.
 enum Mode {
     /// On the caller's thread.
@@ -184,18 +210,86 @@ impl Scanner {
             self.feed(&buffer, sink);
             return buffer;
         }
-        self.stats.bytes_read += buffer.len() as u64;
-        // Frame first (the carried line completed by this buffer is copied; the rest is
-        // located), then hand the buffer itself over.
+        match self.frame_for_pool(&buffer, sink) {
+            Some(block) => {
+                let (start, end) = block.range;
+                self.submit_block(block, Shared::Owned(buffer, start, end), sink)
+            }
+            None => buffer,
+        }
+    }
+
+    /// Like [`feed`](Scanner::feed), for bytes the scanner may share with its worker
+    /// threads for as long as they need them (a memory map of a file, say): the complete
+    /// lines go to the workers as a slice of `bytes`, without a copy.
+    pub fn feed_shared(&mut self, bytes: Arc<dyn AsRef<[u8]> + Send + Sync>, sink: &mut impl Sink) {
+        if !matches!(self.mode, Mode::Pool(_)) {
+            self.feed((*bytes).as_ref(), sink);
+            return;
+        }
+        if let Some(block) = self.frame_for_pool((*bytes).as_ref(), sink) {
+            let (start, end) = block.range;
+            let spare = self.submit_block(block, Shared::Shared(bytes, start, end), sink);
+            if let Mode::Pool(pool) = &mut self.mode {
+                pool.give_back(spare);
+            }
+        }
+    }
+
+    /// Frames `bytes` for the pool: submits the line a previous feed started (copied),
+    /// follows the block's directives, and says where its complete lines are.
+    fn frame_for_pool(&mut self, bytes: &[u8], sink: &mut impl Sink) -> Option<Located> {
+        self.stats.bytes_read += bytes.len() as u64;
         let mut carried = Vec::new();
         let mut block = None;
-        self.framer.push_blocks(&buffer, |piece| match piece {
+        self.framer.push_blocks(bytes, |piece| match piece {
             Piece::Line(framed) => carried.push(owned(framed)),
             Piece::Block(b) => {
-                let start = b.bytes.as_ptr() as usize - buffer.as_ptr() as usize;
-                block = Some(((start, start + b.bytes.len()), b.first_line));
+                let start = b.bytes.as_ptr() as usize - bytes.as_ptr() as usize;
+                block = Some((start, start + b.bytes.len(), b.moved_to(&[])));
             }
         });
+        let (pool, mut direct, input) = self.pool_parts(sink);
+        for (number, line, length) in carried {
+            let framed = match length {
+                Some(length) => Framed::TooLong { number, length },
+                None => Framed::Line(Line {
+                    number,
+                    bytes: &line,
+                }),
+            };
+            let origin = input.origin(input.context);
+            pool.submit(Piece::Line(framed), origin, &mut |done| direct.replay(done));
+            input.context.follow(&Piece::Line(framed));
+        }
+        let (start, end, framed) = block?;
+        let at_start = input.context.clone();
+        input
+            .context
+            .follow(&Piece::Block(framed.moved_to(&bytes[start..end])));
+        Some(Located {
+            range: (start, end),
+            first_line: framed.first_line,
+            context: at_start,
+        })
+    }
+
+    /// Hands a located block to the workers; returns a spare buffer for the next read.
+    fn submit_block(&mut self, block: Located, bytes: Shared, sink: &mut impl Sink) -> Vec<u8> {
+        let (pool, mut direct, input) = self.pool_parts(sink);
+        let origin = input.origin(&block.context);
+        pool.submit_shared(bytes, block.first_line, origin, &mut |done| {
+            direct.replay(done)
+        });
+        pool.spare_buffer()
+    }
+
+    /// The pool, the replay of its results into `sink`, and the current input, borrowed
+    /// apart (with worker threads only).
+    fn pool_parts<'s, S: Sink>(
+        &'s mut self,
+        sink: &'s mut S,
+    ) -> (&'s mut Pool, Direct<'s, S>, CurrentInput<'s>) {
         let Scanner {
             rules,
             prefilter,
@@ -208,51 +302,21 @@ impl Scanner {
             ..
         } = self;
         let Mode::Pool(pool) = mode else {
-            unreachable!("checked above");
+            unreachable!("called with worker threads only");
         };
-        let mut direct = Direct {
+        let direct = Direct {
             rules,
             correlation,
             stats,
             sink,
         };
-        let mut replay = |done| direct.replay(done);
-        for (number, bytes, length) in carried {
-            let framed = match length {
-                Some(length) => Framed::TooLong { number, length },
-                None => Framed::Line(Line {
-                    number,
-                    bytes: &bytes,
-                }),
-            };
-            let origin = Origin {
-                source,
-                context,
-                prefilter: *prefilter,
-                max_line: *max_line,
-            };
-            pool.submit(Piece::Line(framed), origin, &mut replay);
-            context.follow(&Piece::Line(framed));
-        }
-        match block {
-            Some(((start, end), first_line)) => {
-                let at_start = context.clone();
-                context.follow(&Piece::Block(Block::new(
-                    &buffer[start..end],
-                    first_line,
-                    *max_line,
-                )));
-                let origin = Origin {
-                    source,
-                    context: &at_start,
-                    prefilter: *prefilter,
-                    max_line: *max_line,
-                };
-                pool.submit_buffer(buffer, (start, end), first_line, origin, &mut replay);
-                pool.spare_buffer()
-            }
-            None => buffer,
-        }
+        let input = CurrentInput {
+            source,
+            context,
+            prefilter: *prefilter,
+            max_line: *max_line,
+        };
+        (pool, direct, input)
     }
 
     /// Ends the current input: scans its last line if it had no line terminator. Does

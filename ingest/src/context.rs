@@ -57,6 +57,9 @@ impl SourceContext {
     /// possibly after a byte-order mark), in order: one newline search over the block,
     /// looking at the first bytes of each line; nothing else is parsed.
     fn follow_block(&mut self, block: &Block<'_>) {
+        if !block.may_hold_directives() {
+            return;
+        }
         let bytes = block.bytes;
         // One newline search runs at memory speed; the two substring searches it replaced
         // (`\n#`, and the byte-order mark of a concatenated file) cost 7 % of a two-thread

@@ -91,11 +91,19 @@ impl LineFramer {
             return;
         };
         let bytes = &rest[..=last];
-        let lines = memchr_iter(b'\n', bytes).count() as u64;
+        // One pass counts the lines and notes whether any could be a W3C directive, so
+        // that following the directives does not need a second one.
+        let mut lines = 0u64;
+        let mut directives = may_start_a_directive(bytes);
+        for end in memchr_iter(b'\n', bytes) {
+            lines += 1;
+            directives |= may_start_a_directive(&bytes[end + 1..]);
+        }
         emit(Piece::Block(Block {
             bytes,
             first_line: self.line_number + 1,
             max_line: self.max_line,
+            directives,
         }));
         self.line_number += lines;
         self.hold(&rest[last + 1..]);
@@ -164,6 +172,15 @@ pub struct Block<'c> {
     /// Number of the block's first line.
     pub first_line: u64,
     max_line: usize,
+    /// Whether a line may start with `#` (possibly after a byte-order mark): `false`
+    /// only when the framer saw that none does.
+    directives: bool,
+}
+
+/// Whether a line starting at `line` could be a W3C directive: `#`, or a byte-order mark
+/// (which a directive may follow).
+fn may_start_a_directive(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'#' | 0xEF))
 }
 
 impl<'c> Block<'c> {
@@ -175,6 +192,24 @@ impl<'c> Block<'c> {
             bytes,
             first_line,
             max_line,
+            directives: true,
+        }
+    }
+
+    /// Whether a line of the block may be a W3C directive (see [`Block::new`]: a block
+    /// made there may, one a framer made only if a line starts with `#` or a BOM).
+    pub fn may_hold_directives(&self) -> bool {
+        self.directives
+    }
+
+    /// The block, keeping what the framer saw of directives: for `bytes` that are the
+    /// same lines elsewhere (a buffer handed to another thread).
+    pub fn moved_to<'d>(&self, bytes: &'d [u8]) -> Block<'d> {
+        Block {
+            bytes,
+            first_line: self.first_line,
+            max_line: self.max_line,
+            directives: self.directives,
         }
     }
 
@@ -267,6 +302,25 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn blocks_say_whether_a_line_may_be_a_directive() {
+        let seen = |input: &[u8]| {
+            let mut framer = LineFramer::new(1 << 20);
+            let mut flags = Vec::new();
+            framer.push_blocks(input, |piece| {
+                if let Piece::Block(block) = piece {
+                    flags.push(block.may_hold_directives());
+                }
+            });
+            flags
+        };
+        assert_eq!(seen(b"{\"a\":1}\n{\"b\":\"#x\"}\n"), [false]);
+        assert_eq!(seen(b"#Fields: date\n2026-11-20\n"), [true]);
+        assert_eq!(seen(b"a\n#Fields: date\nb\n"), [true]);
+        assert_eq!(seen(b"a\n\xEF\xBB\xBF#Fields: date\n"), [true]);
+        assert!(Block::new(b"a\n", 1, 10).may_hold_directives());
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub mod event;
 pub mod fieldmap;
 pub mod framing;
 mod json;
+#[allow(unsafe_code)]
+pub mod mapped;
 pub mod plan;
 pub mod reject;
 pub mod schema;

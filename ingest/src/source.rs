@@ -83,7 +83,7 @@ impl Input {
         }
     }
 
-    fn error(&self, kind: InputErrorKind) -> InputError {
+    pub(crate) fn error(&self, kind: InputErrorKind) -> InputError {
         InputError {
             name: self.name.to_string(),
             kind,

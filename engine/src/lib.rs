@@ -39,6 +39,7 @@
 
 mod alert;
 mod builtin;
+mod chain;
 mod correlation;
 mod eval;
 pub mod examples;

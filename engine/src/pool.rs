@@ -1,8 +1,9 @@
 //! The worker pool behind a multi-threaded [`Scanner`](crate::Scanner): the caller's
-//! thread frames input into jobs (blocks of complete lines), worker threads prefilter,
-//! parse and evaluate them, and the caller's thread replays their results in input order
-//! through the same code as a single-threaded scan — so the output does not depend on
-//! the number of threads. Jobs in flight are bounded, and so is memory.
+//! thread cuts input into jobs (blocks of complete lines) without reading them, worker
+//! threads prefilter, number (see [`chain`](crate::chain)), parse and evaluate them, and
+//! the caller's thread replays their results in input order through the same code as a
+//! single-threaded scan — so the output does not depend on the number of threads. Jobs
+//! in flight are bounded, and so is memory.
 
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -13,6 +14,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
 use tripline_ingest::{Block, Framed, Line, Piece, Reject, SourceContext};
 
 use crate::alert::Alert;
+use crate::chain::{Baton, Handover, Link};
 use crate::correlation::Observation;
 use crate::ruleset::RuleSet;
 use crate::scanner::Rejected;
@@ -23,27 +25,21 @@ use crate::worker::{Actions, Worker};
 struct Job {
     seq: u64,
     source: Arc<str>,
-    context: SourceContext,
+    /// The host of the input's events that name none.
+    host: Option<Arc<str>>,
     prefilter: bool,
     max_line: usize,
+    link: Link,
     work: Work,
 }
 
+/// A job's lines; the chain numbers them.
 enum Work {
-    /// Complete lines, the first numbered `first_line`.
-    Block {
-        bytes: Shared,
-        first_line: u64,
-    },
+    /// Complete lines.
+    Block(Shared),
     /// A line that straddled two reads.
-    Line {
-        number: u64,
-        bytes: Vec<u8>,
-    },
-    TooLong {
-        number: u64,
-        length: u64,
-    },
+    Line(Vec<u8>),
+    TooLong(u64),
 }
 
 /// Complete lines handed to a worker without a copy: `bytes[start..end]` of a buffer.
@@ -67,8 +63,8 @@ impl Shared {
 #[derive(Clone, Copy)]
 pub(crate) struct Origin<'a> {
     pub source: &'a Arc<str>,
-    /// The input's parsing context at the piece's start.
-    pub context: &'a SourceContext,
+    /// The host of the input's events that name none.
+    pub host: Option<&'a Arc<str>>,
     pub prefilter: bool,
     pub max_line: usize,
 }
@@ -147,6 +143,8 @@ pub(crate) struct Pool {
     in_flight: usize,
     max_in_flight: usize,
     spare_buffers: Vec<Vec<u8>>,
+    /// The hand-over the next job waits for.
+    last: Arc<Baton>,
 }
 
 impl Pool {
@@ -175,7 +173,25 @@ impl Pool {
             in_flight: 0,
             max_in_flight,
             spare_buffers: Vec::new(),
+            last: Baton::passed(Handover {
+                next_line: 1,
+                context: SourceContext::default(),
+            }),
         }
+    }
+
+    /// Starts a new input: its first job's lines are numbered from 1, in a fresh context.
+    pub fn begin_source(&mut self) {
+        self.last = Baton::passed(Handover {
+            next_line: 1,
+            context: SourceContext::default(),
+        });
+    }
+
+    /// Lines of the current input handed out so far; waits for the jobs in flight to
+    /// have counted theirs.
+    pub fn source_lines(&self) -> u64 {
+        self.last.wait().map_or(0, |h| h.next_line - 1)
     }
 
     /// Hands a piece of input from `source` to the workers (copying it); replays the
@@ -187,30 +203,22 @@ impl Pool {
                 bytes.clear();
                 bytes.extend_from_slice(block.bytes);
                 let end = bytes.len();
-                Work::Block {
-                    bytes: Shared::Owned(bytes, 0, end),
-                    first_line: block.first_line,
-                }
+                Work::Block(Shared::Owned(bytes, 0, end))
             }
-            Piece::Line(Framed::Line(line)) => Work::Line {
-                number: line.number,
-                bytes: line.bytes.to_vec(),
-            },
-            Piece::Line(Framed::TooLong { number, length }) => Work::TooLong { number, length },
+            Piece::Line(Framed::Line(line)) => Work::Line(line.bytes.to_vec()),
+            Piece::Line(Framed::TooLong { length, .. }) => Work::TooLong(length),
         };
         self.send(work, origin, replay);
     }
 
-    /// Hands `bytes` (complete lines, the first numbered `first_line`) to the workers
-    /// without copying.
+    /// Hands `bytes` (complete lines) to the workers without copying.
     pub fn submit_shared(
         &mut self,
         bytes: Shared,
-        first_line: u64,
         origin: Origin<'_>,
         replay: &mut impl FnMut(Done),
     ) {
-        self.send(Work::Block { bytes, first_line }, origin, replay);
+        self.send(Work::Block(bytes), origin, replay);
     }
 
     /// A buffer for the caller's next read: a spent one, or a new one.
@@ -227,12 +235,18 @@ impl Pool {
     }
 
     fn send(&mut self, work: Work, origin: Origin<'_>, replay: &mut impl FnMut(Done)) {
+        let link = Link {
+            from: self.last.clone(),
+            to: Baton::new(),
+        };
+        self.last = link.to.clone();
         let job = Job {
             seq: self.next_seq,
             source: origin.source.clone(),
-            context: origin.context.clone(),
+            host: origin.host.cloned(),
             prefilter: origin.prefilter,
             max_line: origin.max_line,
+            link,
             work,
         };
         self.next_seq += 1;
@@ -303,33 +317,50 @@ fn work(rules: &RuleSet, jobs: &Receiver<Job>, done: &Sender<Done>) {
         let Job {
             seq,
             source,
-            context,
+            host,
             prefilter,
             max_line,
+            link,
             work,
         } = job;
-        worker.set_context(&context);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let piece = match &work {
-                Work::Block { bytes, first_line } => {
-                    Piece::Block(Block::new(bytes.lines(), *first_line, max_line))
-                }
-                Work::Line { number, bytes } => Piece::Line(Framed::Line(Line {
-                    number: *number,
-                    bytes,
-                })),
-                Work::TooLong { number, length } => Piece::Line(Framed::TooLong {
-                    number: *number,
+                // Numbered from 0 here; `process` numbers them from the hand-over.
+                Work::Block(bytes) => Piece::Block(Block::new(bytes.lines(), 0, max_line)),
+                Work::Line(bytes) => Piece::Line(Framed::Line(Line { number: 0, bytes })),
+                Work::TooLong(length) => Piece::Line(Framed::TooLong {
+                    number: 0,
                     length: *length,
                 }),
             };
-            worker.piece(rules, prefilter, &source, piece, &mut recorder);
+            let selected = worker.select(rules, prefilter, piece);
+            let Some(start) = link.from.wait() else {
+                // The job before panicked: its panic surfaces first, this result is moot.
+                return;
+            };
+            let mut after = start.context.clone();
+            if selected.directives {
+                after.follow(&piece);
+            }
+            link.pass(Handover {
+                next_line: start.next_line + selected.lines,
+                context: after,
+            });
+            let mut context = start.context;
+            context.set_host(host);
+            worker.set_context(&context);
+            worker.process(
+                rules,
+                &source,
+                piece,
+                start.next_line,
+                &selected,
+                &mut recorder,
+            );
         }));
+        drop(link);
         let outcome = outcome.map(|()| match work {
-            Work::Block {
-                bytes: Shared::Owned(bytes, ..),
-                ..
-            } => bytes,
+            Work::Block(Shared::Owned(bytes, ..)) => bytes,
             _ => Vec::new(),
         });
         let result = Done {

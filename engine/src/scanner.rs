@@ -103,35 +103,27 @@ pub struct Scanner {
     correlation: Correlator,
     stats: ScanStats,
     source: Arc<str>,
-    /// With worker threads: the current input's parsing context at the end of what was
-    /// handed out so far (inline, the worker's parser keeps its own).
-    context: SourceContext,
+    /// The host of the current input's events that name none.
+    host: Option<Arc<str>>,
 }
 
 /// The input being fed to a pool, and how to scan it.
 struct CurrentInput<'s> {
     source: &'s Arc<str>,
-    context: &'s mut SourceContext,
+    host: Option<&'s Arc<str>>,
     prefilter: bool,
     max_line: usize,
 }
 
 impl CurrentInput<'_> {
-    fn origin<'o>(&'o self, context: &'o SourceContext) -> Origin<'o> {
+    fn origin(&self) -> Origin<'_> {
         Origin {
             source: self.source,
-            context,
+            host: self.host,
             prefilter: self.prefilter,
             max_line: self.max_line,
         }
     }
-}
-
-/// Where the complete lines of a piece fed to a pool are, and the context they start in.
-struct Located {
-    range: (usize, usize),
-    first_line: u64,
-    context: SourceContext,
 }
 
 /// Where lines are scanned.
@@ -144,22 +136,28 @@ enum Mode {
 
 impl Scanner {
     pub fn new(rules: Arc<RuleSet>, config: ScanConfig) -> Scanner {
-        let mode = if config.threads > 1 {
-            Mode::Pool(Pool::new(rules.clone(), config.threads))
+        // With worker threads, the thread that feeds them does not read the bytes: the
+        // jobs number their own lines (see `chain`).
+        let (mode, framer) = if config.threads > 1 {
+            let pool = Pool::new(rules.clone(), config.threads);
+            (Mode::Pool(pool), LineFramer::uncounted(config.max_line))
         } else {
-            Mode::Inline(Box::default())
+            (
+                Mode::Inline(Box::default()),
+                LineFramer::new(config.max_line),
+            )
         };
         let correlation = Correlator::new(&rules, config.correlation);
         Scanner {
             rules,
             prefilter: config.prefilter,
             max_line: config.max_line,
-            framer: LineFramer::new(config.max_line),
+            framer,
             mode,
             correlation,
             stats: ScanStats::default(),
             source: Arc::from("-"),
-            context: SourceContext::default(),
+            host: None,
         }
     }
 
@@ -177,9 +175,10 @@ impl Scanner {
         self.end_source(sink);
         self.stats.inputs += 1;
         self.source = name.into();
-        self.context = SourceContext::default();
-        if let Mode::Inline(worker) = &mut self.mode {
-            worker.set_context(&self.context);
+        self.host = None;
+        match &mut self.mode {
+            Mode::Inline(worker) => worker.set_context(&SourceContext::default()),
+            Mode::Pool(pool) => pool.begin_source(),
         }
     }
 
@@ -187,7 +186,7 @@ impl Scanner {
     /// lines never do), as alerts and `Computer` show it; `None` to leave them without.
     /// Call after [`Scanner::begin_source`], which unsets it.
     pub fn set_source_host(&mut self, host: Option<Arc<str>>) {
-        self.context.set_host(host.clone());
+        self.host = host.clone();
         if let Mode::Inline(worker) = &mut self.mode {
             worker.set_source_host(host);
         }
@@ -211,10 +210,7 @@ impl Scanner {
             return buffer;
         }
         match self.frame_for_pool(&buffer, sink) {
-            Some(block) => {
-                let (start, end) = block.range;
-                self.submit_block(block, Shared::Owned(buffer, start, end), sink)
-            }
+            Some((start, end)) => self.submit_block(Shared::Owned(buffer, start, end), sink),
             None => buffer,
         }
     }
@@ -227,18 +223,17 @@ impl Scanner {
             self.feed((*bytes).as_ref(), sink);
             return;
         }
-        if let Some(block) = self.frame_for_pool((*bytes).as_ref(), sink) {
-            let (start, end) = block.range;
-            let spare = self.submit_block(block, Shared::Shared(bytes, start, end), sink);
+        if let Some((start, end)) = self.frame_for_pool((*bytes).as_ref(), sink) {
+            let spare = self.submit_block(Shared::Shared(bytes, start, end), sink);
             if let Mode::Pool(pool) = &mut self.mode {
                 pool.give_back(spare);
             }
         }
     }
 
-    /// Frames `bytes` for the pool: submits the line a previous feed started (copied),
-    /// follows the block's directives, and says where its complete lines are.
-    fn frame_for_pool(&mut self, bytes: &[u8], sink: &mut impl Sink) -> Option<Located> {
+    /// Frames `bytes` for the pool: submits the line a previous feed started (copied), and
+    /// says where the complete lines after it are.
+    fn frame_for_pool(&mut self, bytes: &[u8], sink: &mut impl Sink) -> Option<(usize, usize)> {
         self.stats.bytes_read += bytes.len() as u64;
         let mut carried = Vec::new();
         let mut block = None;
@@ -246,7 +241,7 @@ impl Scanner {
             Piece::Line(framed) => carried.push(owned(framed)),
             Piece::Block(b) => {
                 let start = b.bytes.as_ptr() as usize - bytes.as_ptr() as usize;
-                block = Some((start, start + b.bytes.len(), b.moved_to(&[])));
+                block = Some((start, start + b.bytes.len()));
             }
         });
         let (pool, mut direct, input) = self.pool_parts(sink);
@@ -258,29 +253,18 @@ impl Scanner {
                     bytes: &line,
                 }),
             };
-            let origin = input.origin(input.context);
-            pool.submit(Piece::Line(framed), origin, &mut |done| direct.replay(done));
-            input.context.follow(&Piece::Line(framed));
+            pool.submit(Piece::Line(framed), input.origin(), &mut |done| {
+                direct.replay(done)
+            });
         }
-        let (start, end, framed) = block?;
-        let at_start = input.context.clone();
-        input
-            .context
-            .follow(&Piece::Block(framed.moved_to(&bytes[start..end])));
-        Some(Located {
-            range: (start, end),
-            first_line: framed.first_line,
-            context: at_start,
-        })
+        block
     }
 
-    /// Hands a located block to the workers; returns a spare buffer for the next read.
-    fn submit_block(&mut self, block: Located, bytes: Shared, sink: &mut impl Sink) -> Vec<u8> {
+    /// Hands a block of complete lines to the workers; returns a spare buffer for the
+    /// next read.
+    fn submit_block(&mut self, bytes: Shared, sink: &mut impl Sink) -> Vec<u8> {
         let (pool, mut direct, input) = self.pool_parts(sink);
-        let origin = input.origin(&block.context);
-        pool.submit_shared(bytes, block.first_line, origin, &mut |done| {
-            direct.replay(done)
-        });
+        pool.submit_shared(bytes, input.origin(), &mut |done| direct.replay(done));
         pool.spare_buffer()
     }
 
@@ -298,7 +282,7 @@ impl Scanner {
             correlation,
             stats,
             source,
-            context,
+            host,
             ..
         } = self;
         let Mode::Pool(pool) = mode else {
@@ -312,7 +296,7 @@ impl Scanner {
         };
         let input = CurrentInput {
             source,
-            context,
+            host: host.as_ref(),
             prefilter: *prefilter,
             max_line: *max_line,
         };
@@ -342,7 +326,7 @@ impl Scanner {
             correlation,
             stats,
             source,
-            context,
+            host,
         } = self;
         let mut direct = Direct {
             rules,
@@ -357,12 +341,11 @@ impl Scanner {
             Mode::Pool(pool) => framing(framer, &mut |piece| {
                 let origin = Origin {
                     source,
-                    context,
+                    host: host.as_ref(),
                     prefilter: *prefilter,
                     max_line: *max_line,
                 };
                 pool.submit(piece, origin, &mut |done| direct.replay(done));
-                context.follow(&piece);
             }),
         }
     }
@@ -430,10 +413,13 @@ impl Scanner {
         stats.correlation = correlation_stats;
     }
 
-    /// Complete lines of the current input framed so far (handed to the workers, not
-    /// necessarily scanned yet).
+    /// Complete lines of the current input framed so far. With worker threads the jobs
+    /// count them: this waits until the jobs in flight have (not until they are scanned).
     pub fn source_lines(&self) -> u64 {
-        self.framer.lines()
+        match &self.mode {
+            Mode::Inline(_) => self.framer.lines(),
+            Mode::Pool(pool) => pool.source_lines(),
+        }
     }
 
     /// The statistics so far (with worker threads: of the input scanned so far; call

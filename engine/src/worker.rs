@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use tripline_ingest::{Event, Framed, Parsed, Parser, Piece, Reject, SourceContext};
+use tripline_ingest::{Event, Framed, Line, Parsed, Parser, Piece, Reject, SourceContext};
 
 use crate::alert::{Alert, EventRecord, SourceRef};
 use crate::correlation::Observation;
@@ -32,6 +32,8 @@ pub(crate) struct Worker {
     parser: Parser,
     evaluator: Evaluator,
     prefilter: PrefilterScratch,
+    /// The lines of the current piece to parse: start and end in the block, and index.
+    selected: Vec<(usize, usize, u64)>,
 }
 
 impl Worker {
@@ -45,7 +47,7 @@ impl Worker {
         self.parser.set_source_host(host);
     }
 
-    /// Scans one piece of framed input from `source`.
+    /// Scans one piece of framed input from `source`, its lines numbered as framed.
     pub fn piece(
         &mut self,
         rules: &RuleSet,
@@ -54,11 +56,91 @@ impl Worker {
         piece: Piece<'_>,
         out: &mut impl Actions,
     ) {
+        let first_line = match piece {
+            Piece::Line(Framed::Line(line)) => line.number,
+            Piece::Line(Framed::TooLong { number, .. }) => number,
+            Piece::Block(block) => block.first_line,
+        };
+        let selected = self.select(rules, use_prefilter, piece);
+        self.process(rules, source, piece, first_line, &selected, out);
+    }
+
+    /// The first pass over a piece: finds the lines to parse (the prefilter's candidates,
+    /// every line without it, and over-long lines, which are rejected), and counts them
+    /// all. Needs neither line numbers nor the parsing context.
+    pub fn select(&mut self, rules: &RuleSet, use_prefilter: bool, piece: Piece<'_>) -> Selected {
+        let selected = &mut self.selected;
+        selected.clear();
+        match piece {
+            Piece::Line(framed) => {
+                let (candidate, directive) = match framed {
+                    Framed::Line(line) => (
+                        !use_prefilter
+                            || rules
+                                .prefilter
+                                .is_candidate(line.bytes, &mut self.prefilter),
+                        may_be_a_directive(line.bytes),
+                    ),
+                    Framed::TooLong { .. } => (true, false),
+                };
+                if candidate {
+                    selected.push((0, 0, 0));
+                }
+                Selected {
+                    lines: 1,
+                    directives: directive,
+                }
+            }
+            Piece::Block(block) => {
+                let bytes = block.bytes;
+                let max_line = block.max_line();
+                let mut lines = 0u64;
+                let mut directives = false;
+                let mut line = |start: usize, end: usize, candidate: bool| {
+                    directives |= may_be_a_directive(&bytes[start..end]);
+                    // Over-long lines are reported, candidates or not.
+                    let too_long = end - start > max_line
+                        && matches!(block.line_at(0, start, end), Framed::TooLong { .. });
+                    if candidate || too_long {
+                        selected.push((start, end, lines));
+                    }
+                    lines += 1;
+                };
+                if use_prefilter {
+                    rules.prefilter.scan(bytes, &mut self.prefilter, &mut line);
+                } else {
+                    let mut start = 0;
+                    for end in memchr::memchr_iter(b'\n', bytes) {
+                        line(start, end, true);
+                        start = end + 1;
+                    }
+                }
+                Selected { lines, directives }
+            }
+        }
+    }
+
+    /// The second pass: parses and evaluates the lines [`select`](Worker::select) found,
+    /// numbering the piece's lines from `first_line`.
+    pub fn process(
+        &mut self,
+        rules: &RuleSet,
+        source: &Arc<str>,
+        piece: Piece<'_>,
+        first_line: u64,
+        selected: &Selected,
+        out: &mut impl Actions,
+    ) {
         let Worker {
             parser,
             evaluator,
-            prefilter,
+            selected: lines_selected,
+            ..
         } = self;
+        let skipped = selected.lines - lines_selected.len() as u64;
+        let stats = out.stats();
+        stats.lines_read += skipped;
+        stats.lines_skipped_by_prefilter += skipped;
         let mut lines = Lines {
             rules,
             source,
@@ -67,30 +149,41 @@ impl Worker {
         };
         match piece {
             Piece::Line(framed) => {
-                let candidate = match framed {
-                    Framed::Line(line) if use_prefilter => {
-                        rules.prefilter.is_candidate(line.bytes, prefilter)
-                    }
-                    _ => true,
+                if lines_selected.is_empty() {
+                    return;
+                }
+                let renumbered = match framed {
+                    Framed::Line(line) => Framed::Line(Line {
+                        number: first_line,
+                        bytes: line.bytes,
+                    }),
+                    Framed::TooLong { length, .. } => Framed::TooLong {
+                        number: first_line,
+                        length,
+                    },
                 };
-                lines.line(framed, candidate, out);
-            }
-            Piece::Block(block) if use_prefilter => {
-                let mut number = block.first_line;
-                rules
-                    .prefilter
-                    .scan(block.bytes, prefilter, |start, end, candidate| {
-                        lines.line(block.line_at(number, start, end), candidate, out);
-                        number += 1;
-                    });
+                lines.line(renumbered, out);
             }
             Piece::Block(block) => {
-                for framed in block.lines() {
-                    lines.line(framed, true, out);
+                for &(start, end, index) in lines_selected.iter() {
+                    lines.line(block.line_at(first_line + index, start, end), out);
                 }
             }
         }
     }
+}
+
+/// What [`Worker::select`] found besides the lines to parse.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Selected {
+    /// Lines in the piece.
+    pub lines: u64,
+    /// Whether a line may be a W3C directive (starts with `#`, possibly after a BOM).
+    pub directives: bool,
+}
+
+fn may_be_a_directive(line: &[u8]) -> bool {
+    matches!(line.first(), Some(b'#' | 0xEF))
 }
 
 struct Lines<'w> {
@@ -101,7 +194,8 @@ struct Lines<'w> {
 }
 
 impl Lines<'_> {
-    fn line(&mut self, framed: Framed<'_>, candidate: bool, out: &mut impl Actions) {
+    /// Parses and evaluates one selected line.
+    fn line(&mut self, framed: Framed<'_>, out: &mut impl Actions) {
         out.stats().lines_read += 1;
         let line = match framed {
             Framed::TooLong { number, .. } => {
@@ -110,10 +204,6 @@ impl Lines<'_> {
             }
             Framed::Line(line) => line,
         };
-        if !candidate {
-            out.stats().lines_skipped_by_prefilter += 1;
-            return;
-        }
         let rules = self.rules;
         let event = match self.parser.parse(&rules.plan, line.bytes) {
             Ok(Parsed::Event(event)) => event,

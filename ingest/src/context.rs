@@ -2,11 +2,11 @@
 //! W3C directives in force (`#Fields:`, `#Date:`) and the host of events that name none.
 //!
 //! A [`Parser`](crate::Parser) holds the current context and follows the directives it
-//! parses. A scanner that hands one input's blocks to several parsers (worker threads)
-//! keeps a context of its own, gives each block the context at the block's start
-//! ([`Parser::set_context`](crate::Parser::set_context)) and then follows the block's
-//! directives itself ([`SourceContext::follow`]), so every line is read as it
-//! would be by a single parser.
+//! parses. When one input's blocks go to several parsers (worker threads), each block is
+//! given the context at its start ([`Parser::set_context`](crate::Parser::set_context)),
+//! and the context after it is found by following the block's directives alone
+//! ([`SourceContext::follow`], a look at each line's first bytes): every line is read as
+//! it would be by a single parser.
 
 use std::sync::Arc;
 
@@ -57,9 +57,6 @@ impl SourceContext {
     /// possibly after a byte-order mark), in order: one newline search over the block,
     /// looking at the first bytes of each line; nothing else is parsed.
     fn follow_block(&mut self, block: &Block<'_>) {
-        if !block.may_hold_directives() {
-            return;
-        }
         let bytes = block.bytes;
         // One newline search runs at memory speed; the two substring searches it replaced
         // (`\n#`, and the byte-order mark of a concatenated file) cost 7 % of a two-thread

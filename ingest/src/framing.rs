@@ -45,6 +45,8 @@ pub struct LineFramer {
     dropped_cr: bool,
     /// Number of the last line handed out.
     line_number: u64,
+    /// Whether lines are counted (see [`LineFramer::uncounted`]).
+    counted: bool,
 }
 
 impl LineFramer {
@@ -56,6 +58,17 @@ impl LineFramer {
             discarding: None,
             dropped_cr: false,
             line_number: 0,
+            counted: true,
+        }
+    }
+
+    /// A framer that does not number lines, for a consumer that counts them itself (a
+    /// worker pool whose jobs number their own lines): it never reads a block's bytes
+    /// beyond finding its last newline. Every line and block it hands out has number 0.
+    pub fn uncounted(max_line: usize) -> LineFramer {
+        LineFramer {
+            counted: false,
+            ..LineFramer::new(max_line)
         }
     }
 
@@ -91,21 +104,18 @@ impl LineFramer {
             return;
         };
         let bytes = &rest[..=last];
-        // One pass counts the lines and notes whether any could be a W3C directive, so
-        // that following the directives does not need a second one.
-        let mut lines = 0u64;
-        let mut directives = may_start_a_directive(bytes);
-        for end in memchr_iter(b'\n', bytes) {
-            lines += 1;
-            directives |= may_start_a_directive(&bytes[end + 1..]);
-        }
         emit(Piece::Block(Block {
             bytes,
-            first_line: self.line_number + 1,
+            first_line: if self.counted {
+                self.line_number + 1
+            } else {
+                0
+            },
             max_line: self.max_line,
-            directives,
         }));
-        self.line_number += lines;
+        if self.counted {
+            self.line_number += memchr_iter(b'\n', bytes).count() as u64;
+        }
         self.hold(&rest[last + 1..]);
     }
 
@@ -138,7 +148,9 @@ impl LineFramer {
     }
 
     fn emit_held(&mut self, emit: &mut dyn FnMut(Framed<'_>)) {
-        self.line_number += 1;
+        if self.counted {
+            self.line_number += 1;
+        }
         if let Some(length) = self.discarding.take() {
             emit(Framed::TooLong {
                 number: self.line_number,
@@ -172,15 +184,6 @@ pub struct Block<'c> {
     /// Number of the block's first line.
     pub first_line: u64,
     max_line: usize,
-    /// Whether a line may start with `#` (possibly after a byte-order mark): `false`
-    /// only when the framer saw that none does.
-    directives: bool,
-}
-
-/// Whether a line starting at `line` could be a W3C directive: `#`, or a byte-order mark
-/// (which a directive may follow).
-fn may_start_a_directive(line: &[u8]) -> bool {
-    matches!(line.first(), Some(b'#' | 0xEF))
 }
 
 impl<'c> Block<'c> {
@@ -192,24 +195,6 @@ impl<'c> Block<'c> {
             bytes,
             first_line,
             max_line,
-            directives: true,
-        }
-    }
-
-    /// Whether a line of the block may be a W3C directive (see [`Block::new`]: a block
-    /// made there may, one a framer made only if a line starts with `#` or a BOM).
-    pub fn may_hold_directives(&self) -> bool {
-        self.directives
-    }
-
-    /// The block, keeping what the framer saw of directives: for `bytes` that are the
-    /// same lines elsewhere (a buffer handed to another thread).
-    pub fn moved_to<'d>(&self, bytes: &'d [u8]) -> Block<'d> {
-        Block {
-            bytes,
-            first_line: self.first_line,
-            max_line: self.max_line,
-            directives: self.directives,
         }
     }
 
@@ -305,22 +290,30 @@ mod tests {
     }
 
     #[test]
-    fn blocks_say_whether_a_line_may_be_a_directive() {
-        let seen = |input: &[u8]| {
-            let mut framer = LineFramer::new(1 << 20);
-            let mut flags = Vec::new();
-            framer.push_blocks(input, |piece| {
-                if let Piece::Block(block) = piece {
-                    flags.push(block.may_hold_directives());
-                }
-            });
-            flags
-        };
-        assert_eq!(seen(b"{\"a\":1}\n{\"b\":\"#x\"}\n"), [false]);
-        assert_eq!(seen(b"#Fields: date\n2026-11-20\n"), [true]);
-        assert_eq!(seen(b"a\n#Fields: date\nb\n"), [true]);
-        assert_eq!(seen(b"a\n\xEF\xBB\xBF#Fields: date\n"), [true]);
-        assert!(Block::new(b"a\n", 1, 10).may_hold_directives());
+    fn an_uncounted_framer_frames_the_same_lines_without_numbers() {
+        let input = b"one\ntwo\r\nthree\nfour";
+        let mut counted = LineFramer::new(100);
+        let mut uncounted = LineFramer::uncounted(100);
+        let mut seen = Vec::new();
+        for framer in [&mut counted, &mut uncounted] {
+            let mut lines = Vec::new();
+            let mut keep = |f: Framed<'_>| match f {
+                Framed::Line(line) => lines.push((line.number, line.bytes.to_vec())),
+                Framed::TooLong { .. } => unreachable!("short lines"),
+            };
+            for chunk in input.chunks(5) {
+                framer.push(chunk, &mut keep);
+            }
+            assert_eq!(framer.lines(), if framer.counted { 3 } else { 0 });
+            framer.finish(&mut keep);
+            seen.push(lines);
+        }
+        let numbers = |lines: &[(u64, Vec<u8>)]| lines.iter().map(|l| l.0).collect::<Vec<_>>();
+        assert_eq!(numbers(&seen[0]), [1, 2, 3, 4]);
+        assert_eq!(numbers(&seen[1]), [0, 0, 0, 0]);
+        let bytes =
+            |lines: &[(u64, Vec<u8>)]| lines.iter().map(|l| l.1.clone()).collect::<Vec<_>>();
+        assert_eq!(bytes(&seen[0]), bytes(&seen[1]));
     }
 
     #[test]

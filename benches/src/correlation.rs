@@ -54,7 +54,7 @@ pub fn web_shell_fleet_vec(hosts: u64, rounds: u64, shell_every: u64) -> Vec<u8>
 
 /// The correlation stage bench's input, made once: per host 5 script drops, then a shell,
 /// 5 minutes apart (half an hour of `hosts` hosts) as observations; each
-/// [`next`](HalfHours::next) is a copy of it half an hour later than the one before, so
+/// [`next_half_hour`](HalfHours::next_half_hour) is a copy of it half an hour later than the one before, so
 /// that one state fed them again and again stays warm (a shard's steady state: events
 /// older than timespan + lateness are freed as new ones come).
 pub struct HalfHours {

@@ -23,7 +23,7 @@ use crate::ruleset::RuleSet;
 use crate::stats::CorrelationStats;
 
 /// Bytes a tracked group costs besides its events: its map slot (the table keeps at
-/// least 1/8 of its slots free) and, for keys over 30 bytes, the key.
+/// least 1/8 of its slots free) and, for keys over 23 bytes, the key.
 pub(crate) const GROUP_BYTES: usize = (std::mem::size_of::<Stream>() + 1) * 8 / 7;
 
 /// The hash of a stream in the map: its key's, computed once when the key was made.

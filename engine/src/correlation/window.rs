@@ -114,14 +114,7 @@ impl Window {
     /// and the oldest event), combined: a load ahead of use is a prefetch.
     pub fn touch(&self) -> i64 {
         let time = |e: Option<&Entry>| e.map_or(0, |e| e.time);
-        let oldest = self
-            .entries
-            .front()
-            .map_or(0, |e| e.contribution.last().line());
-        time(self.entries.front())
-            ^ time(self.entries.get(self.cursor))
-            ^ time(self.entries.back())
-            ^ oldest as i64
+        time(self.entries.front()) ^ time(self.entries.get(self.cursor)) ^ time(self.entries.back())
     }
 
     /// The time of the next event to become final.

@@ -6,9 +6,8 @@
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use tripline_benches::correlation::web_shell_fleet_vec;
+use tripline_benches::correlation::{HalfHours, web_shell_fleet_vec};
 use tripline_benches::scan;
-use tripline_engine::stage::{self, CorrelationStage, Observations, StageScratch};
 use tripline_engine::{CorrelationLimits, RuleSet, ScanConfig};
 
 // The allocator the `tripline` binary uses: the state allocates per group and per alert.
@@ -31,28 +30,13 @@ fn correlate_stage(c: &mut Criterion) {
         .ok()
         .and_then(|h| h.parse().ok())
         .unwrap_or(if test_mode() { 10_000 } else { 100_000u64 });
-    let rounds = 6u64;
-    let period = 1800 * 1_000_000_000;
-    let bytes = web_shell_fleet_vec(hosts, rounds, rounds);
-    let mut base = Observations::default();
-    stage::observations(&rules, &bytes, &mut StageScratch::default(), &mut base);
-    drop(bytes);
-    assert_eq!(base.len() as u64, hosts * rounds);
+    let mut input = HalfHours::new(&rules, hosts);
     let mut group = c.benchmark_group("correlate");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(base.len() as u64));
+    group.throughput(Throughput::Elements(input.len() as u64));
     for (name, alerts) in [("", false), ("_alerts", true)] {
-        let mut stage = CorrelationStage::new(CorrelationLimits::default());
-        // Warm up: a shell is final (and matches) once its host's events are an hour
-        // past it, so after the first two half hours each one completes one per host.
-        let mut offset = 0;
-        let mut next = || {
-            offset += period;
-            base.shifted(offset - period)
-        };
-        for _ in 0..4 {
-            stage.feed(&rules, &mut next(), alerts);
-        }
+        let mut stage = input.warm_stage(&rules, alerts);
+        let mut next = || input.next_half_hour();
         // Each observation is made (owned, as a worker makes it) outside the timer.
         group.bench_function(
             format!("web_root_file_then_shell_100k_hosts_one_shard{name}"),

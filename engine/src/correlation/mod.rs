@@ -17,6 +17,7 @@ pub(crate) mod key;
 pub(crate) mod matched;
 pub(crate) mod shards;
 pub(crate) mod state;
+pub(crate) mod stream;
 pub(crate) mod suppress;
 pub(crate) mod window;
 

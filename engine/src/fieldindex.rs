@@ -15,6 +15,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use hashbrown::HashMap;
 use tripline_ingest::{Event, FieldId, FieldValue};
 
+use crate::hitmemo::{HitMemo, Lookup};
 use crate::ir::{Pattern, Predicate, Test};
 
 /// Flags of one literal in one event.
@@ -173,6 +174,8 @@ pub(crate) struct FieldHits {
     /// By field, by literal: `epoch << 4 | flags`.
     flags: Vec<Vec<u32>>,
     lowered: Vec<u8>,
+    /// The hits of values searched before.
+    memo: HitMemo,
 }
 
 impl FieldHits {
@@ -184,6 +187,7 @@ impl FieldHits {
             .iter()
             .map(|f| vec![0; f.as_ref().map_or(0, |f| f.count)])
             .collect();
+        self.memo.clear();
     }
 
     /// The flags of `literal` of `field` for the event of `epoch`, searching the field's
@@ -232,9 +236,32 @@ impl FieldHits {
         let Some(literals) = index.literals(field) else {
             return;
         };
-        let FieldHits { flags, lowered, .. } = self;
+        let FieldHits {
+            flags,
+            lowered,
+            memo,
+            ..
+        } = self;
         let flags = &mut flags[f];
+        let mut hit = |literal: u32, bits: u8| {
+            let slot = &mut flags[literal as usize];
+            if *slot >> 4 == epoch {
+                *slot |= u32::from(bits);
+            } else {
+                *slot = epoch << 4 | u32::from(bits);
+            }
+            on_hit(literal, bits);
+        };
         let mut mark = |text: &[u8]| {
+            let mut recording = match memo.lookup(f, text) {
+                Lookup::Known(hits) => {
+                    for &(literal, bits) in hits {
+                        hit(literal, bits);
+                    }
+                    return;
+                }
+                Lookup::Unknown(recording) => recording,
+            };
             lowered.clear();
             lowered.extend(text.iter().map(u8::to_ascii_lowercase));
             for found in literals.automaton.find_overlapping_iter(&lowered[..]) {
@@ -248,14 +275,14 @@ impl FieldHits {
                         bits |= WHOLE;
                     }
                 }
-                let literal = found.pattern().as_usize();
-                let slot = &mut flags[literal];
-                if *slot >> 4 == epoch {
-                    *slot |= u32::from(bits);
-                } else {
-                    *slot = epoch << 4 | u32::from(bits);
+                let literal = found.pattern().as_usize() as u32;
+                if let Some(recording) = &mut recording {
+                    recording.push((literal, bits));
                 }
-                on_hit(literal as u32, bits);
+                hit(literal, bits);
+            }
+            if let Some(recording) = recording {
+                recording.finish();
             }
         };
         match value {

@@ -44,6 +44,7 @@ mod correlation;
 mod eval;
 pub mod examples;
 mod fieldindex;
+mod hitmemo;
 mod ir;
 mod matcher;
 mod pool;

@@ -866,3 +866,46 @@ fn sigma_semantics_vectors() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+const COMMAND_LINE_LITERALS: &str = r#"
+title: Test
+name: t
+logsource: {product: windows, category: process_creation}
+detection:
+  tool: {CommandLine|contains: ['-enc ', 'whoami']}
+  start: {CommandLine|startswith: 'cmd.exe /c'}
+  end: {CommandLine|endswith: '.ps1'}
+  condition: tool or start or end
+level: high
+"#;
+
+/// A value searched before is decided from what its first search found (a per-thread
+/// memo): the same value decides the same, a value one byte or one case away is
+/// searched afresh. Every line is scanned twice, in a different order the second time.
+#[test]
+fn a_repeated_value_is_decided_as_on_first_sight() {
+    let rules = compile(COMMAND_LINE_LITERALS);
+    let values = [
+        "cmd.exe /c whoami",
+        "CMD.EXE /C dir",
+        "cmd.exe /b dir",
+        "powershell -enc AAAA",
+        "powershell -enc",
+        "run.ps1",
+        "run.ps1 ",
+        "notepad",
+    ];
+    let expected = [true, true, false, true, false, true, false, false];
+    let mut lines: Vec<String> = values
+        .iter()
+        .map(|v| proc_flat("C:\\explorer.exe", "C:\\x.exe", v))
+        .collect();
+    let reversed: Vec<String> = lines.iter().rev().cloned().collect();
+    lines.extend(reversed);
+    let (alerts, _) = scan(&rules, &lines.join("\n"));
+    let matched: Vec<u64> = alerts.iter().map(|a| a.events[0].source.line).collect();
+    let n = values.len() as u64;
+    let mut want: Vec<u64> = (1..=n).filter(|&l| expected[l as usize - 1]).collect();
+    want.extend((n + 1..=2 * n).filter(|&l| expected[(2 * n - l) as usize]));
+    assert_eq!(matched, want);
+}

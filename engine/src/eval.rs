@@ -96,14 +96,20 @@ impl Evaluator {
                 .triggers
                 .fields
                 .iter()
-                .map(move |field| (*field, bucket.triggers.keyword_gate.as_ref()))
+                .map(move |field| (*field, &bucket.triggers))
         });
-        for (field, keyword_gate) in fields {
+        for (field, bucket) in fields {
             // A bucket's keyword literals first in the raw line: when none is there, no
             // string of the event holds one (the field stays unsearched for other buckets).
-            if let Some(gate) = keyword_gate
+            let gate = if event.strings_are_in_line() {
+                bucket.keyword_gate.as_ref()
+            } else if event.plain_text_is_in_line() {
+                bucket.plain_keyword_gate.as_ref()
+            } else {
+                None
+            };
+            if let Some(gate) = gate
                 && field == index.keywords
-                && event.strings_are_in_line()
                 && !line.may_hold(gate, event, *hits_epoch)
             {
                 continue;

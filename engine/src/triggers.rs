@@ -40,6 +40,10 @@ pub(crate) struct BucketTriggers {
     /// The bucket's keyword literals in raw JSON form, looked for in the line before its
     /// strings are searched; `None`: search the strings.
     pub keyword_gate: Option<LiteralGate>,
+    /// The same for events whose strings are escaped twice (event data embedded as a
+    /// string): the longest run of plain text (see [`plain_run`]) of each literal, which
+    /// JSON escaping, once or twice, leaves as it is.
+    pub plain_keyword_gate: Option<LiteralGate>,
 }
 
 impl Triggers {
@@ -106,6 +110,7 @@ impl Triggers {
         let mut fields = Vec::new();
         let mut keyword_literals: Vec<Vec<u8>> = Vec::new();
         let mut gate_usable = true;
+        let mut plain_runs: Option<Vec<Vec<u8>>> = Some(Vec::new());
         for candidate in candidates {
             for p in &self.rule_predicates[candidate.detection as usize] {
                 let predicate = &predicates[p.0 as usize];
@@ -121,7 +126,13 @@ impl Triggers {
                 };
                 for pattern in patterns {
                     match crate::prefilter::literals::pattern_literal(pattern) {
-                        Some(raw) => keyword_literals.push(raw),
+                        Some(raw) => {
+                            plain_runs = plain_runs.and_then(|mut runs| {
+                                runs.push(plain_run(&raw)?.to_vec());
+                                Some(runs)
+                            });
+                            keyword_literals.push(raw);
+                        }
                         None => gate_usable = false,
                     }
                 }
@@ -133,11 +144,25 @@ impl Triggers {
         let keyword_gate = (gate_usable && !keyword_literals.is_empty())
             .then(|| LiteralGate::new(keyword_literals.iter().map(Vec::as_slice)))
             .flatten();
+        let plain_keyword_gate = plain_runs
+            .filter(|runs| keyword_gate.is_some() && !runs.is_empty())
+            .and_then(|runs| LiteralGate::new(runs.iter().map(Vec::as_slice)));
         BucketTriggers {
             fields,
             keyword_gate,
+            plain_keyword_gate,
         }
     }
+}
+
+/// The longest run of plain text (printable ASCII but `\`, `"` and `/`) in a literal's raw
+/// form, if at least 3 bytes long: a string holding the literal holds the run, and the
+/// line holds it as it is however many times the string was escaped (writing one of
+/// its characters as a `\u` escape leaves `\u00`, which the gate looks for too).
+fn plain_run(raw: &[u8]) -> Option<&[u8]> {
+    raw.split(|b| !(0x20..0x7F).contains(b) || b"\\\"/".contains(b))
+        .max_by_key(|run| run.len())
+        .filter(|run| run.len() >= 3)
 }
 
 /// A set of indexed predicates one of which must hold for `expr` to hold.
@@ -184,4 +209,19 @@ fn pattern_cost(pattern: &Pattern) -> f64 {
         _ => b"",
     };
     raw_literal(bytes).map_or(1.0, |l| crate::prefilter::literals::literal_cost(&l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_run;
+
+    #[test]
+    fn a_plain_run_is_the_longest_text_escaping_leaves_alone() {
+        assert_eq!(plain_run(b"sekurlsa::"), Some(&b"sekurlsa::"[..]));
+        // Raw form: `\` doubled.
+        assert_eq!(plain_run(b"\\\\mimilib.dll"), Some(&b"mimilib.dll"[..]));
+        assert_eq!(plain_run(b"asp/backdoor "), Some(&b"backdoor "[..]));
+        assert_eq!(plain_run(b"a\\\"b/cd"), None);
+        assert_eq!(plain_run(b"caf\xc3\xa9"), Some(&b"caf"[..]));
+    }
 }

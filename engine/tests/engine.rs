@@ -909,3 +909,51 @@ fn a_repeated_value_is_decided_as_on_first_sight() {
     want.extend((n + 1..=2 * n).filter(|&l| expected[(2 * n - l) as usize]));
     assert_eq!(matched, want);
 }
+
+const PLAIN_KEYWORDS: &str = r#"
+title: Test
+name: t
+logsource: {product: windows}
+detection:
+  keywords: ['sekurlsa::', 'lsadump::', '\mimilib.dll']
+  condition: keywords
+level: high
+"#;
+
+/// Keyword literals are looked for in the raw line (by their plain text) before the
+/// strings of event data embedded as a string (escaped twice) are searched: found as
+/// written, and when a character of theirs is a `\u` escape in the embedded document.
+#[test]
+fn plain_keywords_are_found_in_event_data_embedded_as_a_string() {
+    let rules = compile(PLAIN_KEYWORDS);
+    let embedded = |data: &str| {
+        serde_json::json!({
+            "EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": "web01", "TimeGenerated": "2026-11-20T10:00:00Z",
+            "EventData": data,
+        })
+        .to_string()
+    };
+    let input = [
+        embedded(r#"{"CommandLine":"mimikatz sekurlsa::logonpasswords"}"#),
+        embedded(r#"{"CommandLine":"notepad"}"#),
+        // `lsadump\u003a:` in the embedded document: `\\u003a` in the line.
+        embedded(r#"{"CommandLine":"m lsadump\u003a:sam"}"#),
+        embedded(r#"{"CommandLine":"lsadump:"}"#),
+        // Not plain: looked for by its plain part, `mimilib.dll`.
+        embedded(r#"{"ImageLoaded":"C:\x\MimiLib.dll"}"#),
+        embedded(r#"{"ImageLoaded":"C:\x\mimilib.dll.bak"}"#),
+        embedded(r#"{"ImageLoaded":"C:\x/mimilib.dll"}"#),
+    ]
+    .join("\n");
+    for prefilter in [true, false] {
+        let config = ScanConfig {
+            prefilter,
+            ..ScanConfig::default()
+        };
+        let (alerts, stats) = scan_with(&rules, &input, usize::MAX, config, false);
+        assert_eq!(stats.lines_rejected, 0, "{stats:?}");
+        let lines: Vec<u64> = alerts.iter().map(|a| a.events[0].source.line).collect();
+        assert_eq!(lines, [1, 3, 5, 6], "prefilter {prefilter}");
+    }
+}

@@ -325,6 +325,14 @@ impl<'p> Event<'p> {
         self.access.is_none() && self.embedded.is_empty()
     }
 
+    /// Whether every string [`Event::any_string`] offers holds its plain text (printable
+    /// ASCII but `\`, `"` and `/`) as the raw line does: JSON escaping, once or twice (event
+    /// data embedded as a string), leaves such characters as they are, and writing one
+    /// as a `\u` escape leaves `\u00` in the line. Not for access logs (decoded forms).
+    pub fn plain_text_is_in_line(&self) -> bool {
+        self.access.is_none()
+    }
+
     /// Whether `f` holds for any string value of the event (keys excluded), including those
     /// of an embedded event-data document; for keyword searches. A text access-log line is
     /// one string; access-log request fields are also offered URL-decoded.

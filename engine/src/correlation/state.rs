@@ -87,11 +87,9 @@ impl CorrelationState {
             if ahead.is_empty() {
                 break;
             }
-            let mut sum = 0;
             for (_, o) in ahead {
-                sum ^= self.touch(rules, o);
+                self.touch(rules, o);
             }
-            std::hint::black_box(sum);
             for _ in 0..ahead.len() {
                 let (item, observation) = items.next().expect("looked ahead");
                 self.observe(rules, observation, stats, &mut |m| emit(&item, m));
@@ -99,26 +97,25 @@ impl CorrelationState {
         }
     }
 
-    /// Reads what observing `o` will read first (its group's slot, the ends of its
-    /// buffers): a load now, whose result is not needed yet, is a prefetch.
-    fn touch(&self, rules: &RuleSet, o: &Observation) -> i64 {
+    /// Finds the group of `o` (its slot is then in cache) and prefetches the parts of
+    /// its ring that observing `o` reads first.
+    fn touch(&self, rules: &RuleSet, o: &Observation) {
         let (Some(group), Some(_)) = (&o.group, o.time) else {
-            return 0;
+            return;
         };
         if rules.correlations[o.feed.correlation as usize]
             .chain
             .is_some()
         {
-            return 0;
+            return;
         }
         let id = o.feed.correlation;
-        let Some(s) = self
+        if let Some(s) = self
             .streams
             .find(stream_hash(id, group), |s| s.id == id && s.key == *group)
-        else {
-            return 0;
-        };
-        s.touch()
+        {
+            s.prefetch();
+        }
     }
 
     /// Records an observation, and emits the matches that are now final.

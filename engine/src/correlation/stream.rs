@@ -232,12 +232,11 @@ impl Stream {
         }
     }
 
-    /// Reads what observing an event of the stream reads first: a load now, whose result
-    /// is not needed yet, is a prefetch.
-    pub fn touch(&self) -> i64 {
+    /// Prefetches what observing an event of the stream reads first.
+    pub fn prefetch(&self) {
         match &self.events {
-            Events::One(w) => w.touch(),
-            Events::Chain(_) => 0,
+            Events::One(w) => w.prefetch(),
+            Events::Chain(_) => {}
         }
     }
 }

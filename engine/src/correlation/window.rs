@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use super::held::HeldEvent;
+use super::prefetch::prefetch;
 use super::{Contribution, GroupKey};
 use crate::ruleset::{CorrelationKind, CorrelationRule};
 use crate::stats::CorrelationStats;
@@ -110,11 +111,19 @@ impl Window {
             })
     }
 
-    /// Reads what evaluating the next event reads first (the front, the cursor, the back
-    /// and the oldest event), combined: a load ahead of use is a prefetch.
-    pub fn touch(&self) -> i64 {
-        let time = |e: Option<&Entry>| e.map_or(0, |e| e.time);
-        time(self.entries.front()) ^ time(self.entries.get(self.cursor)) ^ time(self.entries.back())
+    /// Prefetches what evaluating the next event reads first: the front (pruned), the
+    /// last event of the window and the next one (admitted), the back (where an event
+    /// is queued).
+    pub fn prefetch(&self) {
+        let at = |i: usize| {
+            if let Some(e) = self.entries.get(i) {
+                prefetch(e);
+            }
+        };
+        at(0);
+        at(self.cursor.wrapping_sub(1));
+        at(self.cursor);
+        at(self.entries.len().wrapping_sub(1));
     }
 
     /// The time of the next event to become final.

@@ -7,26 +7,32 @@
 /// that a program can observe but time (a no-op off x86-64).
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
+    prefetch_address((value as *const T).cast());
+}
+
+/// Asks for the cache line holding `address`, which need not be valid: a prefetch
+/// neither reads nor writes memory as far as the program can tell, and never faults.
+#[inline(always)]
+pub(crate) fn prefetch_address(address: *const u8) {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse"))]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let address: *const i8 = (value as *const T).cast();
         // SAFETY: `_mm_prefetch` needs SSE, which this code is compiled with (the cfg
         // above; it is part of the x86-64 baseline). PREFETCHT0 is a hint: it neither
         // reads nor writes memory as far as the program can tell and never faults, for
-        // any address; this one comes from a live reference anyway.
+        // any address (Intel SDM, PREFETCHh), so no address can make it unsound.
         #[allow(unsafe_code)]
         unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(address)
+            _mm_prefetch::<_MM_HINT_T0>(address.cast())
         };
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse")))]
-    let _ = value;
+    let _ = address;
 }
 
 #[cfg(test)]
 mod tests {
-    use super::prefetch;
+    use super::{prefetch, prefetch_address};
 
     #[test]
     fn prefetching_changes_nothing() {
@@ -38,6 +44,9 @@ mod tests {
         prefetch(&boxed);
         prefetch(&*boxed);
         prefetch(&());
+        prefetch_address(std::ptr::null());
+        prefetch_address(usize::MAX as *const u8);
+        prefetch_address(values.as_ptr().cast::<u8>().wrapping_add(1 << 40));
         assert_eq!(values.iter().sum::<u64>(), 1023 * 1024 / 2);
         assert_eq!(*boxed, [7; 3]);
     }

@@ -11,6 +11,7 @@ use hashbrown::HashMap;
 
 use super::held::HeldEvent;
 use super::matched::Match;
+use super::prefetch::prefetch_address;
 use super::window::{Entry, Window};
 use super::{Contribution, CorrelationLimits, GroupKey};
 use crate::ruleset::{CorrelationRule, RuleSet, StepSource};
@@ -230,6 +231,14 @@ impl Stream {
                 chain.windows.retain(|_, w| !w.is_empty());
             }
         }
+    }
+
+    /// Prefetches the stream's slot (its size may span three cache lines).
+    pub fn prefetch_slot(&self) {
+        let start: *const u8 = (self as *const Stream).cast();
+        prefetch_address(start);
+        prefetch_address(start.wrapping_add(64));
+        prefetch_address(start.wrapping_add(std::mem::size_of::<Stream>() - 1));
     }
 
     /// Prefetches what observing an event of the stream reads first.

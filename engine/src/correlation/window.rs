@@ -111,19 +111,13 @@ impl Window {
             })
     }
 
-    /// Prefetches what evaluating the next event reads first: the front (pruned), the
-    /// last event of the window and the next one (admitted), the back (where an event
-    /// is queued).
+    /// Prefetches what evaluating the next event reads first: the front two (pruned, or
+    /// compared with the horizon), the window's last and the next (admitted), the back.
     pub fn prefetch(&self) {
-        let at = |i: usize| {
-            if let Some(e) = self.entries.get(i) {
-                prefetch(e);
-            }
-        };
-        at(0);
-        at(self.cursor.wrapping_sub(1));
-        at(self.cursor);
-        at(self.entries.len().wrapping_sub(1));
+        let (n, c) = (self.entries.len(), self.cursor);
+        for i in [0, 1, c.wrapping_sub(1), c, n.wrapping_sub(1)] {
+            self.entries.get(i).inspect(|e| prefetch(*e));
+        }
     }
 
     /// The time of the next event to become final.
@@ -367,7 +361,13 @@ impl Window {
             self.admit();
             return None;
         }
-        let before = self.partition(0, self.cursor, |e| e.place(next) == Ordering::Less);
+        // Usually every window event is before it: one comparison, no binary search.
+        let newest = self.cursor.checked_sub(1).map(|i| &self.entries[i]);
+        let before = if newest.is_none_or(|e| e.place(next) == Ordering::Less) {
+            self.cursor
+        } else {
+            self.partition(0, self.cursor, |e| e.place(next) == Ordering::Less)
+        };
         if !self.chain(before, horizon, last, |_| ()) {
             self.take_next();
             return None;

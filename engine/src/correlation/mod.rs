@@ -15,6 +15,7 @@ pub(crate) mod condition;
 pub(crate) mod held;
 pub(crate) mod key;
 pub(crate) mod matched;
+pub(crate) mod prefetch;
 pub(crate) mod shards;
 pub(crate) mod state;
 pub(crate) mod stream;

@@ -71,9 +71,11 @@ impl CorrelationState {
 
     /// Records a batch of observations in order, as [`observe`](Self::observe) would
     /// one at a time, and emits the matches that become final with the item of the
-    /// observation that completed them. The groups of the next few observations are
-    /// looked up ahead, so that their memory is on its way while one is evaluated: a large
-    /// state lives out of cache, and its misses then overlap instead of adding up.
+    /// observation that completed them. A large state lives out of cache: so that its
+    /// misses overlap instead of adding up, the memory of observations to come is asked
+    /// for in two steps, a chunk at a time: two chunks ahead the slots of their groups
+    /// (found by their tags alone, no load of a slot), one chunk ahead the rings
+    /// (through the slots, in cache by then).
     pub fn observe_batch<T>(
         &mut self,
         rules: &RuleSet,
@@ -82,43 +84,67 @@ impl CorrelationState {
         emit: &mut impl FnMut(&T, Match),
     ) {
         let mut items = batch.drain(..);
+        let chunk = |items: &[(T, Observation)], n: usize| {
+            let from = (n * LOOKAHEAD).min(items.len());
+            let to = (from + LOOKAHEAD).min(items.len());
+            from..to
+        };
+        let first = items.as_slice();
+        for (_, o) in &first[chunk(first, 0).start..chunk(first, 1).end] {
+            self.prefetch_slot(rules, o);
+        }
+        for (_, o) in &first[chunk(first, 0)] {
+            self.prefetch_ring(rules, o);
+        }
         loop {
-            let ahead = &items.as_slice()[..items.len().min(LOOKAHEAD)];
-            if ahead.is_empty() {
+            let rest = items.as_slice();
+            let now = chunk(rest, 0).len();
+            if now == 0 {
                 break;
             }
-            let mut sum = 0;
-            for (_, o) in ahead {
-                sum ^= self.touch(rules, o);
+            for (_, o) in &rest[chunk(rest, 2)] {
+                self.prefetch_slot(rules, o);
             }
-            std::hint::black_box(sum);
-            for _ in 0..ahead.len() {
+            for (_, o) in &rest[chunk(rest, 1)] {
+                self.prefetch_ring(rules, o);
+            }
+            for _ in 0..now {
                 let (item, observation) = items.next().expect("looked ahead");
                 self.observe(rules, observation, stats, &mut |m| emit(&item, m));
             }
         }
     }
 
-    /// Reads what observing `o` will read first (its group's slot, the ends of its
-    /// buffers): a load now, whose result is not needed yet, is a prefetch.
-    fn touch(&self, rules: &RuleSet, o: &Observation) -> i64 {
+    /// The hash and id of the stream of `o`, if it has one of its own.
+    fn stream_of<'o>(rules: &RuleSet, o: &'o Observation) -> Option<(u64, u32, &'o GroupKey)> {
         let (Some(group), Some(_)) = (&o.group, o.time) else {
-            return 0;
+            return None;
         };
-        if rules.correlations[o.feed.correlation as usize]
-            .chain
-            .is_some()
-        {
-            return 0;
-        }
         let id = o.feed.correlation;
-        let Some(s) = self
-            .streams
-            .find(stream_hash(id, group), |s| s.id == id && s.key == *group)
-        else {
-            return 0;
-        };
-        s.touch()
+        if rules.correlations[id as usize].chain.is_some() {
+            return None;
+        }
+        Some((stream_hash(id, group), id, group))
+    }
+
+    /// Prefetches the slot of the group of `o`: the first whose tag matches (a hint,
+    /// which may be another group's slot), without reading a slot.
+    fn prefetch_slot(&self, rules: &RuleSet, o: &Observation) {
+        if let Some((hash, _, _)) = Self::stream_of(rules, o)
+            && let Some(s) = self.streams.find(hash, |_| true)
+        {
+            s.prefetch_slot();
+        }
+    }
+
+    /// Finds the group of `o` and prefetches the parts of its ring that observing `o`
+    /// reads first.
+    fn prefetch_ring(&self, rules: &RuleSet, o: &Observation) {
+        if let Some((hash, id, group)) = Self::stream_of(rules, o)
+            && let Some(s) = self.streams.find(hash, |s| s.id == id && s.key == *group)
+        {
+            s.prefetch();
+        }
     }
 
     /// Records an observation, and emits the matches that are now final.
@@ -195,18 +221,22 @@ impl CorrelationState {
             let groups = self.streams.len().saturating_mul(4);
             self.until_sweep = SWEEP_EVERY.max(groups.try_into().unwrap_or(u32::MAX));
         }
-        if self.over_budget() {
+        let mut bytes = self.estimated_bytes() as u64;
+        if self.over_budget(bytes) {
             self.evict_oldest(rules, stats, emit);
+            bytes = self.estimated_bytes() as u64;
         }
         stats.peak_groups = stats.peak_groups.max(self.streams.len() as u64);
-        stats.peak_state_bytes = stats.peak_state_bytes.max(self.estimated_bytes() as u64);
+        stats.peak_state_bytes = stats.peak_state_bytes.max(bytes);
     }
 
-    fn over_budget(&self) -> bool {
+    /// Whether the state, of `bytes` ([`estimated_bytes`](Self::estimated_bytes)), is
+    /// over its budget.
+    fn over_budget(&self, bytes: u64) -> bool {
         match self.limits.max_state {
             StateBudget::Unbounded => false,
             StateBudget::Keys(n) => self.streams.len() as u64 > n,
-            StateBudget::Bytes(n) => self.estimated_bytes() as u64 > n,
+            StateBudget::Bytes(n) => bytes > n,
         }
     }
 

@@ -11,6 +11,7 @@ use hashbrown::HashMap;
 
 use super::held::HeldEvent;
 use super::matched::Match;
+use super::prefetch::prefetch_address;
 use super::window::{Entry, Window};
 use super::{Contribution, CorrelationLimits, GroupKey};
 use crate::ruleset::{CorrelationRule, RuleSet, StepSource};
@@ -232,12 +233,19 @@ impl Stream {
         }
     }
 
-    /// Reads what observing an event of the stream reads first: a load now, whose result
-    /// is not needed yet, is a prefetch.
-    pub fn touch(&self) -> i64 {
+    /// Prefetches the stream's slot (its size may span three cache lines).
+    pub fn prefetch_slot(&self) {
+        let start: *const u8 = (self as *const Stream).cast();
+        prefetch_address(start);
+        prefetch_address(start.wrapping_add(64));
+        prefetch_address(start.wrapping_add(std::mem::size_of::<Stream>() - 1));
+    }
+
+    /// Prefetches what observing an event of the stream reads first.
+    pub fn prefetch(&self) {
         match &self.events {
-            Events::One(w) => w.touch(),
-            Events::Chain(_) => 0,
+            Events::One(w) => w.prefetch(),
+            Events::Chain(_) => {}
         }
     }
 }

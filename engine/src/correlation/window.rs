@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use super::held::HeldEvent;
+use super::prefetch::prefetch;
 use super::{Contribution, GroupKey};
 use crate::ruleset::{CorrelationKind, CorrelationRule};
 use crate::stats::CorrelationStats;
@@ -110,11 +111,13 @@ impl Window {
             })
     }
 
-    /// Reads what evaluating the next event reads first (the front, the cursor, the back
-    /// and the oldest event), combined: a load ahead of use is a prefetch.
-    pub fn touch(&self) -> i64 {
-        let time = |e: Option<&Entry>| e.map_or(0, |e| e.time);
-        time(self.entries.front()) ^ time(self.entries.get(self.cursor)) ^ time(self.entries.back())
+    /// Prefetches what evaluating the next event reads first: the front two (pruned, or
+    /// compared with the horizon), the window's last and the next (admitted), the back.
+    pub fn prefetch(&self) {
+        let (n, c) = (self.entries.len(), self.cursor);
+        for i in [0, 1, c.wrapping_sub(1), c, n.wrapping_sub(1)] {
+            self.entries.get(i).inspect(|e| prefetch(*e));
+        }
     }
 
     /// The time of the next event to become final.
@@ -358,7 +361,13 @@ impl Window {
             self.admit();
             return None;
         }
-        let before = self.partition(0, self.cursor, |e| e.place(next) == Ordering::Less);
+        // Usually every window event is before it: one comparison, no binary search.
+        let newest = self.cursor.checked_sub(1).map(|i| &self.entries[i]);
+        let before = if newest.is_none_or(|e| e.place(next) == Ordering::Less) {
+            self.cursor
+        } else {
+            self.partition(0, self.cursor, |e| e.place(next) == Ordering::Less)
+        };
         if !self.chain(before, horizon, last, |_| ()) {
             self.take_next();
             return None;

@@ -109,11 +109,7 @@ impl Worker {
                 if use_prefilter {
                     rules.prefilter.scan(bytes, &mut self.prefilter, &mut line);
                 } else {
-                    let mut start = 0;
-                    for end in memchr::memchr_iter(b'\n', bytes) {
-                        line(start, end, true);
-                        start = end + 1;
-                    }
+                    crate::prefilter::every_line(bytes, &mut line);
                 }
                 Selected { lines, directives }
             }

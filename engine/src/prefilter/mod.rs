@@ -182,11 +182,7 @@ impl Prefilter {
         mut line: impl FnMut(usize, usize, bool),
     ) {
         let Some(gate) = &self.gate else {
-            let mut start = 0;
-            for end in memchr::memchr_iter(b'\n', block) {
-                line(start, end, true);
-                start = end + 1;
-            }
+            every_line(block, line);
             return;
         };
         // A slice of lines at a time, so that its lowercase copy stays in cache between
@@ -232,6 +228,16 @@ impl Prefilter {
             line
         };
         gate.may_hold(line, searched)
+    }
+}
+
+/// Calls `line(start, end, true)` for each line of `block` (complete lines, each ending
+/// with `\n`; `end` excludes it): every line a candidate.
+pub(crate) fn every_line(block: &[u8], mut line: impl FnMut(usize, usize, bool)) {
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', block) {
+        line(start, end, true);
+        start = end + 1;
     }
 }
 

@@ -210,6 +210,26 @@ impl Evaluator {
             self.memo[id.0 as usize] = self.epoch << 1 | result as u64;
             return result;
         }
+        if let (Some(literals), false) =
+            (&rules.field_index.necessary[id.0 as usize], self.alternates)
+        {
+            // None of the literals the value must hold is there: false without a look.
+            let index = &rules.field_index;
+            let (hits, epoch) = (&mut self.hits, self.hits_epoch);
+            let field = predicate.field;
+            if literals.iter().all(|&literal| {
+                hits.flags(
+                    index,
+                    field,
+                    || index.searched(event, field),
+                    literal,
+                    epoch,
+                ) == 0
+            }) {
+                self.memo[id.0 as usize] = self.epoch << 1;
+                return false;
+            }
+        }
         let scratch = &mut self.scratch;
         let result = match &predicate.test {
             Test::FieldRef {

@@ -16,7 +16,7 @@ use hashbrown::HashMap;
 use tripline_ingest::{Event, FieldId, FieldValue};
 
 use crate::hitmemo::{HitMemo, Lookup};
-use crate::ir::{Pattern, Predicate, Test};
+use crate::ir::{GlobToken, Pattern, Predicate, Test};
 
 /// Flags of one literal in one event.
 pub(crate) const ANYWHERE: u8 = 1;
@@ -46,6 +46,11 @@ pub(crate) struct FieldIndex {
     /// By predicate id: its patterns as literal flags, when every one of them is a
     /// case-insensitive literal of an indexed field.
     pub predicates: Vec<Option<Vec<IndexedPattern>>>,
+    /// By predicate of a field's patterns that are not all case-insensitive literals
+    /// (globs, case-sensitive literals): literals of the field's automaton one of which
+    /// the value holds, in any case, whenever the predicate holds. It is still evaluated
+    /// on the value, but only when one was found, and it can trigger its rules.
+    pub necessary: Vec<Option<Vec<u32>>>,
     /// The virtual field of keyword searches: one past the plan's fields.
     pub keywords: FieldId,
 }
@@ -91,12 +96,14 @@ impl FieldIndex {
         let mut literals: Vec<Vec<Vec<u8>>> = vec![Vec::new(); field_count + 1];
         let mut ids: Vec<HashMap<Vec<u8>, u32>> = vec![HashMap::new(); field_count + 1];
         let mut indexed = Vec::with_capacity(predicates.len());
+        let mut necessary = Vec::with_capacity(predicates.len());
         for predicate in predicates {
             let (patterns, field) = match &predicate.test {
                 Test::Patterns { patterns, .. } => (patterns, predicate.field),
                 Test::Keywords { patterns, .. } => (patterns, keywords),
                 _ => {
                     indexed.push(None);
+                    necessary.push(None);
                     continue;
                 }
             };
@@ -120,7 +127,26 @@ impl FieldIndex {
                 });
                 list.push(IndexedPattern { literal: id, flag });
             }
-            indexed.push((list.len() == patterns.len()).then_some(list));
+            let complete = list.len() == patterns.len();
+            necessary.push(
+                if complete || !matches!(predicate.test, Test::Patterns { .. }) {
+                    None
+                } else {
+                    necessary_literals(patterns, &predicate.test).map(|needed| {
+                        needed
+                            .into_iter()
+                            .map(|bytes| {
+                                let next = literals[field].len() as u32;
+                                *ids[field].entry(bytes.clone()).or_insert_with(|| {
+                                    literals[field].push(bytes);
+                                    next
+                                })
+                            })
+                            .collect()
+                    })
+                },
+            );
+            indexed.push(complete.then_some(list));
         }
         let fields = literals
             .into_iter()
@@ -141,12 +167,14 @@ impl FieldIndex {
         let mut index = FieldIndex {
             fields,
             predicates: indexed,
+            necessary,
             keywords,
         };
         // A predicate whose field got no automaton (it failed to build) is not indexed.
         for (i, predicate) in predicates.iter().enumerate() {
             if index.fields[index.field_of(predicate).0 as usize].is_none() {
                 index.predicates[i] = None;
+                index.necessary[i] = None;
             }
         }
         index
@@ -163,6 +191,36 @@ impl FieldIndex {
             .map(|f| f.as_ref().map_or(0, |f| f.count))
             .collect()
     }
+}
+
+/// Literals, lowercased, one of which a value holds whenever `patterns` match it: for
+/// each pattern one (or, with `all`, one for the longest of the patterns), or `None` when
+/// some pattern can match without any literal (nulls, integers, regular expressions, a
+/// glob with no literal run of two bytes).
+fn necessary_literals(patterns: &[Pattern], test: &Test) -> Option<Vec<Vec<u8>>> {
+    let needed = |pattern: &Pattern| -> Option<Vec<u8>> {
+        let literal: &[u8] = match pattern {
+            Pattern::Exact(l)
+            | Pattern::Prefix(l)
+            | Pattern::Suffix(l)
+            | Pattern::Contains(l, _) => &l.bytes,
+            Pattern::Glob(tokens, _) => tokens
+                .iter()
+                .filter_map(|token| match token {
+                    GlobToken::Literal(l) => Some(&l[..]),
+                    _ => None,
+                })
+                .max_by_key(|l| l.len())?,
+            Pattern::Null | Pattern::Int(_) | Pattern::Regex(_) => return None,
+        };
+        (literal.len() >= 2).then(|| literal.to_ascii_lowercase())
+    };
+    if let Test::Patterns { all: true, .. } = test {
+        return Some(vec![
+            patterns.iter().filter_map(needed).max_by_key(Vec::len)?,
+        ]);
+    }
+    patterns.iter().map(needed).collect()
 }
 
 /// Per-thread flags of the current event's literals, tagged with the event's epoch so

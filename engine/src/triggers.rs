@@ -6,6 +6,10 @@
 //! evaluated at all, so the cost of an event follows the rules its values touch rather
 //! than the size of the rule set.
 //!
+//! A predicate whose patterns are not all case-insensitive literals (a glob, a
+//! case-sensitive literal) triggers through its necessary literals
+//! ([`FieldIndex::necessary`]): found, they make it worth evaluating.
+//!
 //! The fields searched are those of the rules routed to the event
 //! ([`BucketTriggers`]). Keyword literals are searched in every string of an event; each
 //! bucket first looks for its own keyword literals in the raw line, which is cheap when
@@ -13,7 +17,7 @@
 
 use tripline_ingest::FieldId;
 
-use crate::fieldindex::FieldIndex;
+use crate::fieldindex::{ANYWHERE, FieldIndex};
 use crate::ir::{Expr, GlobToken, Pattern, PredId, Predicate, Test};
 use crate::prefilter::LiteralGate;
 use crate::prefilter::literals::raw_literal;
@@ -84,13 +88,16 @@ impl Triggers {
             if !used[p] {
                 continue;
             }
-            let Some(patterns) = &index.predicates[p] else {
-                continue;
-            };
             let field = index.field_of(predicate);
-            for pattern in patterns {
-                triggers.literal_predicates[field.0 as usize][pattern.literal as usize]
-                    .push((PredId(p as u32), pattern.flag));
+            let by_literal = &mut triggers.literal_predicates[field.0 as usize];
+            if let Some(patterns) = &index.predicates[p] {
+                for pattern in patterns {
+                    by_literal[pattern.literal as usize].push((PredId(p as u32), pattern.flag));
+                }
+            } else if let Some(literals) = &index.necessary[p] {
+                for &literal in literals {
+                    by_literal[literal as usize].push((PredId(p as u32), ANYWHERE));
+                }
             }
         }
         for rules in &mut triggers.predicate_rules {
@@ -168,7 +175,9 @@ fn plain_run(raw: &[u8]) -> Option<&[u8]> {
 /// A set of indexed predicates one of which must hold for `expr` to hold.
 fn trigger(expr: &Expr, predicates: &[Predicate], index: &FieldIndex) -> Option<Vec<PredId>> {
     match expr {
-        Expr::Pred(p) => index.predicates[p.0 as usize].is_some().then(|| vec![*p]),
+        Expr::Pred(p) => (index.predicates[p.0 as usize].is_some()
+            || index.necessary[p.0 as usize].is_some())
+        .then(|| vec![*p]),
         Expr::And(parts) => parts
             .iter()
             .filter_map(|part| trigger(part, predicates, index))

@@ -896,14 +896,9 @@ fn a_repeated_value_is_decided_as_on_first_sight() {
         "notepad",
     ];
     let expected = [true, true, false, true, false, true, false, false];
-    let mut lines: Vec<String> = values
-        .iter()
-        .map(|v| proc_flat("C:\\explorer.exe", "C:\\x.exe", v))
-        .collect();
-    let reversed: Vec<String> = lines.iter().rev().cloned().collect();
-    lines.extend(reversed);
-    let (alerts, _) = scan(&rules, &lines.join("\n"));
-    let matched: Vec<u64> = alerts.iter().map(|a| a.events[0].source.line).collect();
+    let mut command_lines = values.to_vec();
+    command_lines.extend(values.iter().rev());
+    let matched = lines_matched(&rules, &command_lines);
     let n = values.len() as u64;
     let mut want: Vec<u64> = (1..=n).filter(|&l| expected[l as usize - 1]).collect();
     want.extend((n + 1..=2 * n).filter(|&l| expected[(2 * n - l) as usize]));
@@ -956,4 +951,55 @@ fn plain_keywords_are_found_in_event_data_embedded_as_a_string() {
         let lines: Vec<u64> = alerts.iter().map(|a| a.events[0].source.line).collect();
         assert_eq!(lines, [1, 3, 5, 6], "prefilter {prefilter}");
     }
+}
+
+/// The lines (numbered from 1) of process creations with these command lines that
+/// raised an alert.
+fn lines_matched(rules: &Arc<RuleSet>, command_lines: &[&str]) -> Vec<u64> {
+    let lines: Vec<String> = command_lines
+        .iter()
+        .map(|v| proc_flat("C:\\explorer.exe", "C:\\x.exe", v))
+        .collect();
+    let (alerts, _) = scan(rules, &lines.join("\n"));
+    alerts.iter().map(|a| a.events[0].source.line).collect()
+}
+
+const GLOBS_AND_CASED: &str = r#"
+title: Test
+name: t
+logsource: {category: process_creation, product: windows}
+detection:
+  glob: {CommandLine|contains: 'cmd*/c*Whoami'}
+  cased: {CommandLine|cased|contains: 'EncodedCommand'}
+  short: {CommandLine: 'a?c'}
+  every: {CommandLine|contains|all: ['net*user', '/add']}
+  condition: 1 of them
+level: high
+"#;
+
+/// Predicates that are not all case-insensitive literals (globs, `cased` literals) run
+/// only when the value holds one of their literals in any case, which must decide as
+/// evaluating them on every event would: a literal found in another case still leaves
+/// a `cased` pattern false, and a glob without a usable literal is evaluated anyway.
+#[test]
+fn globs_and_cased_literals_decide_as_when_evaluated_on_every_event() {
+    let rules = compile(GLOBS_AND_CASED);
+    let values = [
+        ("CMD.exe /C WHOAMI /all", true),
+        ("cmd /c who", false),
+        ("x -EncodedCommand AAAA", true),
+        ("x -encodedcommand AAAA", false),
+        ("abc", true),
+        ("ABC", true),
+        ("abcd", false),
+        ("NET  USER bob pw /ADD", true),
+        ("net user bob", false),
+        ("notepad", false),
+    ];
+    let command_lines: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
+    let matched = lines_matched(&rules, &command_lines);
+    let want: Vec<u64> = (1..=values.len() as u64)
+        .filter(|&l| values[l as usize - 1].1)
+        .collect();
+    assert_eq!(matched, want);
 }

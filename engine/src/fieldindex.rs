@@ -194,11 +194,12 @@ impl FieldIndex {
 }
 
 /// Literals, lowercased, one of which a value holds whenever `patterns` match it: for
-/// each pattern one (or, with `all`, one for the longest of the patterns), or `None` when
-/// some pattern can match without any literal (nulls, integers, regular expressions, a
+/// each pattern one (a regular expression: one of its required literals), or with `all`
+/// those of the pattern whose shortest literal is longest; `None` when some pattern can
+/// match without any literal (nulls, integers, a regular expression that needs none, a
 /// glob with no literal run of two bytes).
 fn necessary_literals(patterns: &[Pattern], test: &Test) -> Option<Vec<Vec<u8>>> {
-    let needed = |pattern: &Pattern| -> Option<Vec<u8>> {
+    let needed = |pattern: &Pattern| -> Option<Vec<Vec<u8>>> {
         let literal: &[u8] = match pattern {
             Pattern::Exact(l)
             | Pattern::Prefix(l)
@@ -211,16 +212,19 @@ fn necessary_literals(patterns: &[Pattern], test: &Test) -> Option<Vec<Vec<u8>>>
                     _ => None,
                 })
                 .max_by_key(|l| l.len())?,
-            Pattern::Null | Pattern::Int(_) | Pattern::Regex(_) => return None,
+            Pattern::Regex(_, required) if !required.is_empty() => {
+                return Some(required.iter().map(|l| l.to_vec()).collect());
+            }
+            Pattern::Null | Pattern::Int(_) | Pattern::Regex(..) => return None,
         };
-        (literal.len() >= 2).then(|| literal.to_ascii_lowercase())
+        (literal.len() >= 2).then(|| vec![literal.to_ascii_lowercase()])
     };
+    let shortest = |set: &Vec<Vec<u8>>| set.iter().map(Vec::len).min().unwrap_or(0);
     if let Test::Patterns { all: true, .. } = test {
-        return Some(vec![
-            patterns.iter().filter_map(needed).max_by_key(Vec::len)?,
-        ]);
+        return patterns.iter().filter_map(needed).max_by_key(shortest);
     }
-    patterns.iter().map(needed).collect()
+    let sets: Option<Vec<Vec<Vec<u8>>>> = patterns.iter().map(needed).collect();
+    Some(sets?.into_iter().flatten().collect())
 }
 
 /// Per-thread flags of the current event's literals, tagged with the event's epoch so

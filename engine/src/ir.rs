@@ -131,7 +131,9 @@ pub(crate) enum Pattern {
     Suffix(Literal),
     Contains(Literal, Box<memmem::Finder<'static>>),
     Glob(Vec<GlobToken>, bool),
-    Regex(regex::bytes::Regex),
+    /// A regular expression, and literals (lowercased) one of which every value it
+    /// matches holds; none when it needs none that could be named.
+    Regex(regex::bytes::Regex, Box<[Box<[u8]>]>),
 }
 
 /// A pattern's literal bytes and whether they compare case-sensitively.

@@ -49,6 +49,7 @@ mod ir;
 mod matcher;
 mod pool;
 mod prefilter;
+mod regex_literals;
 pub mod regression;
 mod routing;
 mod rule;

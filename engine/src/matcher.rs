@@ -177,7 +177,7 @@ pub(crate) fn matches(pattern: &Pattern, v: &Prepared<'_>) -> bool {
             .find(if l.cased { value } else { v.lowered })
             .is_some(),
         Pattern::Glob(tokens, cased) => glob_match(tokens, if *cased { value } else { v.lowered }),
-        Pattern::Regex(re) => re.is_match(value),
+        Pattern::Regex(re, _) => re.is_match(value),
     }
 }
 

@@ -20,7 +20,7 @@ use tripline_ingest::FieldId;
 use crate::fieldindex::{ANYWHERE, FieldIndex};
 use crate::ir::{Expr, GlobToken, Pattern, PredId, Predicate, Test};
 use crate::prefilter::LiteralGate;
-use crate::prefilter::literals::raw_literal;
+use crate::prefilter::literals::{literal_cost, raw_literal};
 use crate::routing::Candidate;
 
 /// The trigger index of a rule set.
@@ -132,13 +132,15 @@ impl Triggers {
                     continue;
                 };
                 for pattern in patterns {
-                    match crate::prefilter::literals::pattern_literal(pattern) {
-                        Some(raw) => {
-                            plain_runs = plain_runs.and_then(|mut runs| {
-                                runs.push(plain_run(&raw)?.to_vec());
-                                Some(runs)
-                            });
-                            keyword_literals.push(raw);
+                    match crate::prefilter::literals::pattern_literals(pattern) {
+                        Some(raws) => {
+                            for raw in raws {
+                                plain_runs = plain_runs.and_then(|mut runs| {
+                                    runs.push(plain_run(&raw)?.to_vec());
+                                    Some(runs)
+                                });
+                                keyword_literals.push(raw);
+                            }
                         }
                         None => gate_usable = false,
                     }
@@ -215,9 +217,15 @@ fn pattern_cost(pattern: &Pattern) -> f64 {
                 _ => None,
             })
             .unwrap_or(b""),
+        Pattern::Regex(_, required) if !required.is_empty() => {
+            return required
+                .iter()
+                .map(|l| raw_literal(l).map_or(1.0, |l| literal_cost(&l)))
+                .sum();
+        }
         _ => b"",
     };
-    raw_literal(bytes).map_or(1.0, |l| crate::prefilter::literals::literal_cost(&l))
+    raw_literal(bytes).map_or(1.0, |l| literal_cost(&l))
 }
 
 #[cfg(test)]

@@ -955,6 +955,17 @@ fn plain_keywords_are_found_in_event_data_embedded_as_a_string() {
 
 /// The lines (numbered from 1) of process creations with these command lines that
 /// raised an alert.
+/// Scans one process creation per `(command line, should match)` and checks that the
+/// lines that matched are those expected to.
+fn assert_matches_where_expected(rules: &Arc<RuleSet>, values: &[(&str, bool)]) {
+    let command_lines: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
+    let matched = lines_matched(rules, &command_lines);
+    let want: Vec<u64> = (1..=values.len() as u64)
+        .filter(|&l| values[l as usize - 1].1)
+        .collect();
+    assert_eq!(matched, want);
+}
+
 fn lines_matched(rules: &Arc<RuleSet>, command_lines: &[&str]) -> Vec<u64> {
     let lines: Vec<String> = command_lines
         .iter()
@@ -996,10 +1007,39 @@ fn globs_and_cased_literals_decide_as_when_evaluated_on_every_event() {
         ("net user bob", false),
         ("notepad", false),
     ];
-    let command_lines: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
-    let matched = lines_matched(&rules, &command_lines);
-    let want: Vec<u64> = (1..=values.len() as u64)
-        .filter(|&l| values[l as usize - 1].1)
-        .collect();
-    assert_eq!(matched, want);
+    assert_matches_where_expected(&rules, &values);
+}
+
+const REGEXES: &str = r#"
+title: Test
+name: t
+logsource: {category: process_creation, product: windows}
+detection:
+  folded: {CommandLine|re: '(?i)invoke-(expression|webrequest)'}
+  cased: {CommandLine|re: '\\(cmd|powershell)\.exe\s+/c'}
+  kelvin: {CommandLine|re|i: 'mimi[k]atz'}
+  none: {CommandLine|re: '^[a-z]{3}$'}
+  condition: 1 of them
+level: high
+"#;
+
+/// Regular expressions run only when the value holds one of the literals every match
+/// of theirs holds, which must decide as evaluating them on every event would: a
+/// literal found in another case leaves a case-sensitive expression false, `(?i)k`
+/// matches the Kelvin sign too, and an expression without literals runs anyway.
+#[test]
+fn regular_expressions_decide_as_when_evaluated_on_every_event() {
+    let rules = compile(REGEXES);
+    let values = [
+        ("powershell INVOKE-Expression $x", true),
+        ("invoke-expr", false),
+        ("C:\\cmd.exe  /c dir", true),
+        ("C:\\CMD.EXE /c dir", false),
+        ("mimi katz", false),
+        ("run MIMIKATZ now", true),
+        ("run MIMI\u{212a}ATZ now", true),
+        ("abc", true),
+        ("abcd", false),
+    ];
+    assert_matches_where_expected(&rules, &values);
 }

@@ -124,7 +124,18 @@ pub(crate) fn raw_literal(text: &[u8]) -> Option<Vec<u8>> {
         })
 }
 
-pub(crate) fn pattern_literal(pattern: &Pattern) -> Option<Vec<u8>> {
+/// Raw-form literals one of which a line holds when `pattern` matches a value of it.
+pub(crate) fn pattern_literals(pattern: &Pattern) -> Option<Vec<Vec<u8>>> {
+    match pattern {
+        Pattern::Regex(_, required) if !required.is_empty() => {
+            required.iter().map(|l| raw_literal(l)).collect()
+        }
+        other => pattern_literal(other).map(|l| vec![l]),
+    }
+}
+
+/// The raw-form literal a line holds when `pattern` (not a regular expression) matches.
+fn pattern_literal(pattern: &Pattern) -> Option<Vec<u8>> {
     match pattern {
         Pattern::Exact(l) | Pattern::Prefix(l) | Pattern::Suffix(l) | Pattern::Contains(l, _) => {
             raw_literal(&l.bytes)
@@ -137,7 +148,7 @@ pub(crate) fn pattern_literal(pattern: &Pattern) -> Option<Vec<u8>> {
             })
             .min_by(|a, b| literal_cost(a).total_cmp(&literal_cost(b))),
         Pattern::Int(n) => Some(n.to_string().into_bytes()),
-        Pattern::Null | Pattern::Regex(_) => None,
+        Pattern::Null | Pattern::Regex(..) => None,
     }
 }
 
@@ -147,16 +158,22 @@ pub(crate) fn predicate_requirement(predicate: &Predicate) -> Requirement {
         Test::Patterns { patterns, all } | Test::Keywords { patterns, all } => (patterns, *all),
         _ => return Requirement::Any,
     };
-    let literals: Option<Vec<Vec<u8>>> = patterns.iter().map(pattern_literal).collect();
-    match literals {
-        None if !all => Requirement::Any,
-        // With `all`, every pattern matches: the most selective one's literal will do.
-        _ if all => patterns
+    if all {
+        // Every pattern matches: the most selective one's literals will do.
+        return patterns
             .iter()
-            .filter_map(pattern_literal)
-            .map(|l| Requirement::OneOf(vec![l]))
-            .fold(Requirement::Any, Requirement::and),
-        Some(literals) => Requirement::OneOf(literals),
+            .filter_map(pattern_literals)
+            .map(Requirement::OneOf)
+            .fold(Requirement::Any, Requirement::and);
+    }
+    let sets: Option<Vec<Vec<Vec<u8>>>> = patterns.iter().map(pattern_literals).collect();
+    match sets {
+        Some(sets) => {
+            let mut literals: Vec<Vec<u8>> = sets.into_iter().flatten().collect();
+            literals.sort();
+            literals.dedup();
+            Requirement::OneOf(literals)
+        }
         None => Requirement::Any,
     }
 }

@@ -14,6 +14,7 @@ use crate::ir::{
     CompareOp, Expr, GlobToken, IpNetwork, Literal, Pattern, Position, PredId, Predicate, Test,
     TimePart,
 };
+use crate::regex_literals::{Flags, required_literals};
 
 /// What compiling a rule writes into: the rule set's fields and predicates.
 pub(crate) struct Compiler<'a> {
@@ -393,15 +394,26 @@ fn regex_pattern(
     let SigmaValue::String(s) = value else {
         return Err("`re` needs string values".into());
     };
-    regex::bytes::RegexBuilder::new(&s.original)
+    let regex = regex::bytes::RegexBuilder::new(&s.original)
         .case_insensitive(i)
         .multi_line(multi)
         .dot_matches_new_line(dot)
         .size_limit(8 << 20)
         .dfa_size_limit(8 << 20)
         .build()
-        .map(Pattern::Regex)
-        .map_err(|e| format!("regular expression does not compile: {e}"))
+        .map_err(|e| format!("regular expression does not compile: {e}"))?;
+    let required = required_literals(
+        &s.original,
+        Flags {
+            case_insensitive: i,
+            multi_line: multi,
+            dot_matches_new_line: dot,
+        },
+    );
+    Ok(Pattern::Regex(
+        regex,
+        required.into_iter().map(Vec::into_boxed_slice).collect(),
+    ))
 }
 
 /// The cheapest pattern for one value, with the position's implied wildcards. Literals

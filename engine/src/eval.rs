@@ -137,15 +137,18 @@ impl Evaluator {
         }
     }
 
-    /// The positions in `bucket` of the candidates to evaluate for this event, in order:
-    /// those not gated by triggers, and those one of whose triggers fired.
-    pub fn select(&self, bucket: &Bucket, out: &mut Vec<u32>) {
+    /// The positions in `bucket` of the candidates to evaluate for an event with
+    /// `event_id`, in order: those not gated by triggers that the id does not rule out,
+    /// and those one of whose triggers fired.
+    pub fn select(&self, bucket: &Bucket, event_id: Option<u32>, out: &mut Vec<u32>) {
         out.clear();
         if self.alternates {
             out.extend(0..bucket.candidates.len() as u32);
             return;
         }
-        out.extend_from_slice(&bucket.ungated);
+        for ungated in bucket.ungated_for(event_id) {
+            out.extend_from_slice(ungated);
+        }
         for &detection in &self.fired {
             if let Ok(position) = bucket
                 .candidates

@@ -6,12 +6,16 @@
 //! one for every event), each with the trigger fields of its rules
 //! ([`crate::triggers::BucketTriggers`]): an event searches only the fields the rules
 //! routed to it can be triggered by.
+//!
+//! A rule that is not gated by triggers but whose condition needs certain event ids
+//! (`EventID: 16` under `service: sysmon`) is kept, within its bucket, under those ids:
+//! an event with another id never looks at it.
 
 use hashbrown::HashMap;
 use tripline_ingest::{Event, EventKind, FieldId};
 
 use crate::fieldindex::FieldIndex;
-use crate::ir::{Expr, Predicate};
+use crate::ir::{Expr, Pattern, Predicate, Test};
 use crate::sigma::logsource::Route;
 use crate::triggers::{BucketTriggers, Triggers};
 
@@ -30,9 +34,28 @@ pub(crate) struct Candidate {
 pub(crate) struct Bucket {
     /// Sorted by detection, each detection once.
     pub candidates: Vec<Candidate>,
-    /// Positions of the candidates that are not gated (evaluated for every event).
+    /// Positions of the candidates that are not gated and need no event id (evaluated
+    /// for every event).
     pub ungated: Vec<u32>,
+    /// Positions of the candidates that are not gated and need one of some event ids,
+    /// by event id.
+    pub ungated_by_event_id: HashMap<u32, Vec<u32>>,
+    /// All of those: for an event whose id cannot be read as a number (an array, say),
+    /// whose value a rule's predicate may still match.
+    pub ungated_needing_event_id: Vec<u32>,
     pub triggers: BucketTriggers,
+}
+
+impl Bucket {
+    /// The positions of the candidates that are not gated and that an event with
+    /// `event_id` may match.
+    pub fn ungated_for(&self, event_id: Option<u32>) -> [&[u32]; 2] {
+        let by_id: &[u32] = match event_id {
+            Some(id) => self.ungated_by_event_id.get(&id).map_or(&[], Vec::as_slice),
+            None => &self.ungated_needing_event_id,
+        };
+        [&self.ungated, by_id]
+    }
 }
 
 /// Routes of one Windows channel: bucket indexes.
@@ -175,14 +198,38 @@ impl RouteIndex {
         index
     }
 
-    /// Marks the gated candidates and gives each bucket its trigger fields.
-    pub fn attach(&mut self, triggers: &Triggers, index: &FieldIndex, predicates: &[Predicate]) {
+    /// Marks the gated candidates, files the others under the event ids they need
+    /// (`event_ids`, by detection: see [`required_event_ids`]) and gives each bucket its
+    /// trigger fields.
+    pub fn attach(
+        &mut self,
+        triggers: &Triggers,
+        index: &FieldIndex,
+        predicates: &[Predicate],
+        event_ids: &[Option<Vec<u32>>],
+    ) {
         for bucket in &mut self.buckets {
             bucket.ungated.clear();
+            bucket.ungated_by_event_id.clear();
+            bucket.ungated_needing_event_id.clear();
             for (position, candidate) in bucket.candidates.iter_mut().enumerate() {
                 candidate.gated = triggers.gated[candidate.detection as usize];
-                if !candidate.gated {
-                    bucket.ungated.push(position as u32);
+                if candidate.gated {
+                    continue;
+                }
+                let position = position as u32;
+                match &event_ids[candidate.detection as usize] {
+                    None => bucket.ungated.push(position),
+                    Some(ids) => {
+                        bucket.ungated_needing_event_id.push(position);
+                        for id in ids {
+                            bucket
+                                .ungated_by_event_id
+                                .entry(*id)
+                                .or_default()
+                                .push(position);
+                        }
+                    }
                 }
             }
             bucket.triggers = triggers.for_bucket(&bucket.candidates, index, predicates);
@@ -219,4 +266,57 @@ impl RouteIndex {
         }
         found
     }
+}
+
+/// Event ids one of which an event must have for `expr` to hold, when its predicates on
+/// `EventID` say so: the field equals one of some integers (or digit strings). An event
+/// whose id reads as a number `n` then matches only if `n` is among them, for a value
+/// that reads as the integer `n` is the text [`Event::event_id`] reads.
+pub(crate) fn required_event_ids(expr: &Expr, predicates: &[Predicate]) -> Option<Vec<u32>> {
+    let mut ids = match expr {
+        Expr::Pred(p) => predicate_event_ids(&predicates[p.0 as usize])?,
+        Expr::And(parts) => parts
+            .iter()
+            .filter_map(|part| required_event_ids(part, predicates))
+            .reduce(|a, b| a.into_iter().filter(|id| b.contains(id)).collect())?,
+        Expr::Or(parts) | Expr::AtLeast(1.., parts) => {
+            let mut all = Vec::new();
+            for part in parts {
+                all.extend(required_event_ids(part, predicates)?);
+            }
+            all
+        }
+        Expr::AtLeast(0, _) | Expr::Not(_) => return None,
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    Some(ids)
+}
+
+fn predicate_event_ids(predicate: &Predicate) -> Option<Vec<u32>> {
+    if predicate.field != FieldId::EVENT_ID {
+        return None;
+    }
+    let Test::Patterns {
+        patterns,
+        all: false,
+    } = &predicate.test
+    else {
+        return None;
+    };
+    patterns
+        .iter()
+        .map(|pattern| match pattern {
+            Pattern::Int(n) => u32::try_from(*n).ok(),
+            // Digits only: a value equal to them reads as the same number.
+            Pattern::Exact(literal)
+                if !literal.bytes.is_empty()
+                    && literal.bytes.len() <= 9
+                    && literal.bytes.iter().all(u8::is_ascii_digit) =>
+            {
+                std::str::from_utf8(&literal.bytes).ok()?.parse().ok()
+            }
+            _ => None,
+        })
+        .collect()
 }

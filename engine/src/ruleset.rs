@@ -13,7 +13,7 @@ use crate::fieldindex::FieldIndex;
 use crate::ir::{Expr, Predicate};
 use crate::prefilter::Prefilter;
 use crate::prefilter::literals::Requirement;
-use crate::routing::RouteIndex;
+use crate::routing::{RouteIndex, required_event_ids};
 use crate::rule::{RuleError, RuleId, RuleMeta, Severity};
 use crate::sigma::logsource::{LogsourceMap, Route};
 use crate::sigma::modifiers::Placeholders;
@@ -320,7 +320,17 @@ impl RuleSetBuilder {
             &self.predicates.predicates,
             &field_index,
         );
-        routes.attach(&triggers, &field_index, &self.predicates.predicates);
+        let event_ids: Vec<Option<Vec<u32>>> = self
+            .detections
+            .iter()
+            .map(|d| required_event_ids(&d.condition, &self.predicates.predicates))
+            .collect();
+        routes.attach(
+            &triggers,
+            &field_index,
+            &self.predicates.predicates,
+            &event_ids,
+        );
         let rules = RuleSet {
             plan,
             predicates: self.predicates.predicates,

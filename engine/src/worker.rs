@@ -253,8 +253,9 @@ fn evaluate(
         line,
     };
     let mut selected = std::mem::take(&mut evaluator.selected);
+    let event_id = event.event_id();
     for bucket in buckets {
-        evaluator.select(bucket, &mut selected);
+        evaluator.select(bucket, event_id, &mut selected);
         for &position in &selected {
             let candidate = &bucket.candidates[position as usize];
             let rule = &rules.detections[candidate.detection as usize];

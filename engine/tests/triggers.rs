@@ -2,9 +2,9 @@
 //! line) must still match however the literal is written in the JSON: plain, with `\u`
 //! escapes, with escaped slashes, or inside event data embedded as a string.
 
-use std::sync::Arc;
+mod common;
 
-use tripline_engine::{RuleSetBuilder, ScanConfig, Scanner};
+use common::{compile_all, same_with_and_without_prefilter};
 
 const KEYWORD_RULE: &str = r#"
 title: keywords over every event of the product
@@ -28,32 +28,14 @@ detection:
 
 /// The 1-based lines that raised an alert of rule `id`, with and without the prefilter.
 fn lines_alerted(input: &str, id: &str) -> Vec<u64> {
-    let mut builder = RuleSetBuilder::new();
-    builder.add_sigma_yaml("keywords.yml", KEYWORD_RULE);
-    builder.add_sigma_yaml("field.yml", FIELD_RULE);
-    let (rules, errors) = builder.build();
-    assert!(errors.is_empty(), "{errors:#?}");
-    let rules = Arc::new(rules);
-    let mut answers = Vec::new();
-    for prefilter in [true, false] {
-        let config = ScanConfig {
-            prefilter,
-            ..ScanConfig::default()
-        };
-        let mut scanner = Scanner::new(rules.clone(), config);
-        let mut alerts = Vec::new();
-        scanner.begin_source("input.ndjson", &mut alerts);
-        scanner.feed(input.as_bytes(), &mut alerts);
-        scanner.finish(&mut alerts);
-        let lines: Vec<u64> = alerts
+    let rules = compile_all(&[("keywords.yml", KEYWORD_RULE), ("field.yml", FIELD_RULE)]);
+    same_with_and_without_prefilter(&rules, input, |alerts| {
+        alerts
             .iter()
             .filter(|a| a.rule.id.as_deref() == Some(id))
             .map(|a| a.events[0].source.line)
-            .collect();
-        answers.push(lines);
-    }
-    assert_eq!(answers[0], answers[1], "the prefilter changed the answer");
-    answers.pop().unwrap()
+            .collect::<Vec<u64>>()
+    })
 }
 
 const SYSMON: &str = r#""Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"h""#;

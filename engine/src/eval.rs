@@ -195,20 +195,15 @@ impl Evaluator {
         ) {
             let index = &rules.field_index;
             let (hits, epoch, field) = (&mut self.hits, self.hits_epoch, index.field_of(predicate));
-            let mut holds = |p: &IndexedPattern| {
-                hits.flags(
-                    index,
-                    field,
-                    || index.searched(event, field),
-                    p.literal,
-                    epoch,
-                ) & p.flag
-                    != 0
+            let flags = hits.field_flags(index, field, || index.searched(event, field), epoch);
+            let holds = |p: &IndexedPattern| {
+                let tagged = flags[p.literal as usize];
+                tagged >> 4 == epoch && tagged & u32::from(p.flag) != 0
             };
             let result = if *all {
-                indexed.iter().all(&mut holds)
+                indexed.iter().all(holds)
             } else {
-                indexed.iter().any(&mut holds)
+                indexed.iter().any(holds)
             };
             self.memo[id.0 as usize] = self.epoch << 1 | result as u64;
             return result;
@@ -220,15 +215,11 @@ impl Evaluator {
             let index = &rules.field_index;
             let (hits, epoch) = (&mut self.hits, self.hits_epoch);
             let field = predicate.field;
-            if literals.iter().all(|&literal| {
-                hits.flags(
-                    index,
-                    field,
-                    || index.searched(event, field),
-                    literal,
-                    epoch,
-                ) == 0
-            }) {
+            let flags = hits.field_flags(index, field, || index.searched(event, field), epoch);
+            if literals
+                .iter()
+                .all(|&literal| flags[literal as usize] >> 4 != epoch)
+            {
                 self.memo[id.0 as usize] = self.epoch << 1;
                 return false;
             }

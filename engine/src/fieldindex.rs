@@ -252,16 +252,16 @@ impl FieldHits {
         self.memo.clear();
     }
 
-    /// The flags of `literal` of `field` for the event of `epoch`, searching the field's
-    /// value first if this event has not yet.
-    pub fn flags<'e, 'p: 'e>(
+    /// The flags of every literal of `field` for the event of `epoch`, searching the
+    /// field's value first if this event has not yet: `epoch << 4 | flags` by literal,
+    /// where a literal tagged with another epoch was not found.
+    pub fn field_flags<'e, 'p: 'e>(
         &mut self,
         index: &FieldIndex,
         field: FieldId,
         value: impl FnOnce() -> Searched<'e, 'p>,
-        literal: u32,
         epoch: u32,
-    ) -> u8 {
+    ) -> &[u32] {
         let f = field.0 as usize;
         if self.searched.len() != index.fields.len() {
             self.reset(index);
@@ -269,12 +269,7 @@ impl FieldHits {
         if self.searched[f] != epoch {
             self.search(index, field, value(), epoch, |_, _| {});
         }
-        let tagged = self.flags[f][literal as usize];
-        if tagged >> 4 == epoch {
-            (tagged & 0xF) as u8
-        } else {
-            0
-        }
+        &self.flags[f]
     }
 
     /// Searches `value` of `field` for the event of `epoch` (once per event: later calls

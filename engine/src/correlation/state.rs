@@ -12,6 +12,8 @@
 //! Memory is bounded per group (`max_events_per_group`) and in total (`max_state`):
 //! past the total, the least recently fed groups are completed early and evicted.
 
+use std::collections::VecDeque;
+
 use hashbrown::{HashTable, hash_table};
 use tripline_ingest::Timestamp;
 
@@ -46,6 +48,9 @@ pub(crate) struct CorrelationState {
 
 /// Observations whose groups [`CorrelationState::observe_batch`] looks up ahead.
 const LOOKAHEAD: usize = 16;
+
+/// Groups a sweep prefetches ahead of the one it sweeps.
+const SWEEP_AHEAD: usize = 16;
 
 /// Observations between two sweeps that free what can no longer complete (at least; more
 /// when there are more groups).
@@ -287,13 +292,24 @@ impl CorrelationState {
         completed.into_iter().for_each(emit);
     }
 
-    /// Frees what can no longer be part of a match, and groups left with nothing.
+    /// Frees what can no longer be part of a match, and groups left with nothing. The
+    /// groups' rings are out of cache: each is prefetched [`SWEEP_AHEAD`] groups before
+    /// it is swept, so that their misses overlap; then the empty ones are dropped (a
+    /// pass over the slots alone).
     fn sweep(&mut self, rules: &RuleSet) {
         let lateness = self.limits.max_lateness;
+        let mut ahead: VecDeque<&mut Stream> = VecDeque::with_capacity(SWEEP_AHEAD);
+        for stream in self.streams.iter_mut() {
+            stream.prefetch();
+            if ahead.len() == SWEEP_AHEAD {
+                ahead.pop_front().expect("full").sweep(rules, lateness);
+            }
+            ahead.push_back(stream);
+        }
+        ahead.into_iter().for_each(|s| s.sweep(rules, lateness));
         let mut held_bytes = 0;
         let mut key_bytes = 0;
         self.streams.retain(|stream| {
-            stream.sweep(rules, lateness);
             let keep = !stream.is_empty();
             if keep {
                 held_bytes += stream.held_bytes();

@@ -78,9 +78,10 @@ impl CorrelationState {
     /// one at a time, and emits the matches that become final with the item of the
     /// observation that completed them. A large state lives out of cache: so that its
     /// misses overlap instead of adding up, the memory of observations to come is asked
-    /// for in two steps, a chunk at a time: two chunks ahead the slots of their groups
-    /// (found by their tags alone, no load of a slot), one chunk ahead the rings
-    /// (through the slots, in cache by then).
+    /// for in two steps: while observing one, the slot of the group [`LOOKAHEAD`] × 2
+    /// observations on (found by its tag alone, no load of a slot), the ring of the one
+    /// [`LOOKAHEAD`] on (through its slot, in cache by then). One observation's
+    /// prefetches at a time, not a chunk's in a burst (which measured slower: ~0.9×).
     pub fn observe_batch<T>(
         &mut self,
         rules: &RuleSet,
@@ -89,34 +90,23 @@ impl CorrelationState {
         emit: &mut impl FnMut(&T, Match),
     ) {
         let mut items = batch.drain(..);
-        let chunk = |items: &[(T, Observation)], n: usize| {
-            let from = (n * LOOKAHEAD).min(items.len());
-            let to = (from + LOOKAHEAD).min(items.len());
-            from..to
-        };
         let first = items.as_slice();
-        for (_, o) in &first[chunk(first, 0).start..chunk(first, 1).end] {
+        for (_, o) in first.iter().take(2 * LOOKAHEAD) {
             self.prefetch_slot(rules, o);
         }
-        for (_, o) in &first[chunk(first, 0)] {
+        for (_, o) in first.iter().take(LOOKAHEAD) {
             self.prefetch_ring(rules, o);
         }
-        loop {
+        while let Some((item, observation)) = items.next() {
+            // `rest[k]` comes k + 1 observations after this one.
             let rest = items.as_slice();
-            let now = chunk(rest, 0).len();
-            if now == 0 {
-                break;
-            }
-            for (_, o) in &rest[chunk(rest, 2)] {
+            if let Some((_, o)) = rest.get(2 * LOOKAHEAD - 1) {
                 self.prefetch_slot(rules, o);
             }
-            for (_, o) in &rest[chunk(rest, 1)] {
+            if let Some((_, o)) = rest.get(LOOKAHEAD - 1) {
                 self.prefetch_ring(rules, o);
             }
-            for _ in 0..now {
-                let (item, observation) = items.next().expect("looked ahead");
-                self.observe(rules, observation, stats, &mut |m| emit(&item, m));
-            }
+            self.observe(rules, observation, stats, &mut |m| emit(&item, m));
         }
     }
 

@@ -3,13 +3,6 @@
 //! look-ahead of [`CorrelationState::observe_batch`](super::state::CorrelationState)
 //! can ask for many groups' buffers at once without filling the reorder window.
 
-/// Asks for the cache line holding the start of `value`. Only a hint: it has no effect
-/// that a program can observe but time (a no-op off x86-64).
-#[inline(always)]
-pub(crate) fn prefetch<T>(value: &T) {
-    prefetch_address((value as *const T).cast());
-}
-
 /// Asks for the cache line holding `address`, which need not be valid: a prefetch
 /// neither reads nor writes memory as far as the program can tell, and never faults.
 #[inline(always)]
@@ -32,18 +25,18 @@ pub(crate) fn prefetch_address(address: *const u8) {
 
 #[cfg(test)]
 mod tests {
-    use super::{prefetch, prefetch_address};
+    use super::prefetch_address;
 
     #[test]
     fn prefetching_changes_nothing() {
         let values: Vec<u64> = (0..1024).collect();
         for v in &values {
-            prefetch(v);
+            prefetch_address(std::ptr::from_ref(v).cast());
         }
         let boxed = Box::new([7u8; 3]);
-        prefetch(&boxed);
-        prefetch(&*boxed);
-        prefetch(&());
+        prefetch_address(boxed.as_ptr());
+        prefetch_address(std::ptr::from_ref(&boxed).cast());
+        prefetch_address(std::ptr::from_ref(&()).cast());
         prefetch_address(std::ptr::null());
         prefetch_address(usize::MAX as *const u8);
         prefetch_address(values.as_ptr().cast::<u8>().wrapping_add(1 << 40));

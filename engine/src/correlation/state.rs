@@ -12,10 +12,13 @@
 //! Memory is bounded per group (`max_events_per_group`) and in total (`max_state`):
 //! past the total, the least recently fed groups are completed early and evicted.
 
+use std::collections::VecDeque;
+
 use hashbrown::{HashTable, hash_table};
 use tripline_ingest::Timestamp;
 
 use super::matched::{Match, sort_for_output};
+use super::prefetch::prefetch_address;
 use super::stream::{Context, Stream};
 use super::window::Entry;
 use super::{CorrelationLimits, GroupKey, Observation, StateBudget};
@@ -47,6 +50,9 @@ pub(crate) struct CorrelationState {
 /// Observations whose groups [`CorrelationState::observe_batch`] looks up ahead.
 const LOOKAHEAD: usize = 16;
 
+/// Groups a sweep prefetches ahead of the one it sweeps.
+const SWEEP_AHEAD: usize = 16;
+
 /// Observations between two sweeps that free what can no longer complete (at least; more
 /// when there are more groups).
 const SWEEP_EVERY: u32 = 4096;
@@ -73,9 +79,11 @@ impl CorrelationState {
     /// one at a time, and emits the matches that become final with the item of the
     /// observation that completed them. A large state lives out of cache: so that its
     /// misses overlap instead of adding up, the memory of observations to come is asked
-    /// for in two steps, a chunk at a time: two chunks ahead the slots of their groups
-    /// (found by their tags alone, no load of a slot), one chunk ahead the rings
-    /// (through the slots, in cache by then).
+    /// for in three steps: while observing one, the map's control bytes for the group
+    /// [`LOOKAHEAD`] × 3 observations on, the slot of the one [`LOOKAHEAD`] × 2 on
+    /// (found by its tag alone, no load of a slot), the ring of the one [`LOOKAHEAD`] on
+    /// (through its slot, in cache by then). One observation's prefetches at a time,
+    /// not a chunk's in a burst (which measured slower: ~0.9×).
     pub fn observe_batch<T>(
         &mut self,
         rules: &RuleSet,
@@ -83,36 +91,55 @@ impl CorrelationState {
         stats: &mut CorrelationStats,
         emit: &mut impl FnMut(&T, Match),
     ) {
-        let mut items = batch.drain(..);
-        let chunk = |items: &[(T, Observation)], n: usize| {
-            let from = (n * LOOKAHEAD).min(items.len());
-            let to = (from + LOOKAHEAD).min(items.len());
-            from..to
+        let control = self.control_bytes();
+        let prefetch_control = |o: &Observation| {
+            if let (Some((start, mask)), Some((hash, _, _))) = (control, Self::stream_of(rules, o))
+            {
+                // The group of control bytes a probe reads first (16, on up to two lines).
+                let at = start.wrapping_add(hash as usize & mask);
+                prefetch_address(at);
+                prefetch_address(at.wrapping_add(15));
+            }
         };
+        let mut items = batch.drain(..);
         let first = items.as_slice();
-        for (_, o) in &first[chunk(first, 0).start..chunk(first, 1).end] {
+        first
+            .iter()
+            .take(3 * LOOKAHEAD)
+            .for_each(|(_, o)| prefetch_control(o));
+        for (_, o) in first.iter().take(2 * LOOKAHEAD) {
             self.prefetch_slot(rules, o);
         }
-        for (_, o) in &first[chunk(first, 0)] {
+        for (_, o) in first.iter().take(LOOKAHEAD) {
             self.prefetch_ring(rules, o);
         }
-        loop {
+        while let Some((item, observation)) = items.next() {
+            // `rest[k]` comes k + 1 observations after this one.
             let rest = items.as_slice();
-            let now = chunk(rest, 0).len();
-            if now == 0 {
-                break;
+            if let Some((_, o)) = rest.get(3 * LOOKAHEAD - 1) {
+                prefetch_control(o);
             }
-            for (_, o) in &rest[chunk(rest, 2)] {
+            if let Some((_, o)) = rest.get(2 * LOOKAHEAD - 1) {
                 self.prefetch_slot(rules, o);
             }
-            for (_, o) in &rest[chunk(rest, 1)] {
+            if let Some((_, o)) = rest.get(LOOKAHEAD - 1) {
                 self.prefetch_ring(rules, o);
             }
-            for _ in 0..now {
-                let (item, observation) = items.next().expect("looked ahead");
-                self.observe(rules, observation, stats, &mut |m| emit(&item, m));
-            }
+            self.observe(rules, observation, stats, &mut |m| emit(&item, m));
         }
+    }
+
+    /// Where the map's control bytes start, and the mask of its bucket indexes, found
+    /// through any group: hashbrown keeps its slots just below its control bytes, slot
+    /// `i` ending `i` slots below them. That is its layout, not its API: were it to
+    /// change, the prefetches made from this would ask for useless lines, no more.
+    fn control_bytes(&self) -> Option<(*const u8, usize)> {
+        let index = self.streams.iter_buckets().next()?;
+        let slot = self.streams.get_bucket(index)?;
+        let start = std::ptr::from_ref(slot)
+            .cast::<u8>()
+            .wrapping_add((index + 1) * std::mem::size_of::<Stream>());
+        Some((start, self.streams.num_buckets() - 1))
     }
 
     /// The hash and id of the stream of `o`, if it has one of its own.
@@ -287,13 +314,24 @@ impl CorrelationState {
         completed.into_iter().for_each(emit);
     }
 
-    /// Frees what can no longer be part of a match, and groups left with nothing.
+    /// Frees what can no longer be part of a match, and groups left with nothing. The
+    /// groups' rings are out of cache: each is prefetched [`SWEEP_AHEAD`] groups before
+    /// it is swept, so that their misses overlap; then the empty ones are dropped (a
+    /// pass over the slots alone).
     fn sweep(&mut self, rules: &RuleSet) {
         let lateness = self.limits.max_lateness;
+        let mut ahead: VecDeque<&mut Stream> = VecDeque::with_capacity(SWEEP_AHEAD);
+        for stream in self.streams.iter_mut() {
+            stream.prefetch();
+            if ahead.len() == SWEEP_AHEAD {
+                ahead.pop_front().expect("full").sweep(rules, lateness);
+            }
+            ahead.push_back(stream);
+        }
+        ahead.into_iter().for_each(|s| s.sweep(rules, lateness));
         let mut held_bytes = 0;
         let mut key_bytes = 0;
         self.streams.retain(|stream| {
-            stream.sweep(rules, lateness);
             let keep = !stream.is_empty();
             if keep {
                 held_bytes += stream.held_bytes();

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 use std::collections::VecDeque;
 
 use super::held::HeldEvent;
-use super::prefetch::prefetch;
+use super::prefetch::prefetch_address;
 use super::{Contribution, GroupKey};
 use crate::ruleset::{CorrelationKind, CorrelationRule};
 use crate::stats::CorrelationStats;
@@ -27,6 +27,13 @@ pub(crate) struct Entry {
 
 /// Bytes an [`Entry`] takes in a buffer (besides what it holds, [`Entry::heap_bytes`]).
 pub(crate) const ENTRY_BYTES: usize = std::mem::size_of::<Entry>();
+
+/// Prefetches both cache lines an entry at `entry` may span.
+fn prefetch_entry(entry: *const Entry) {
+    let start: *const u8 = entry.cast();
+    prefetch_address(start);
+    prefetch_address(start.wrapping_add(ENTRY_BYTES - 1));
+}
 
 impl Entry {
     /// Heap bytes the entry holds: its events (counted in full by every entry holding
@@ -112,11 +119,18 @@ impl Window {
     }
 
     /// Prefetches what evaluating the next event reads first: the front two (pruned, or
-    /// compared with the horizon), the window's last and the next (admitted), the back.
+    /// compared with the horizon), the window's last and the next (admitted), the one
+    /// after (whose time says whether it is final too), the back and the room after it
+    /// (where the event goes). An entry is not a divisor of a cache line: both its ends
+    /// are asked for, or a quarter of them would miss on their time.
     pub fn prefetch(&self) {
         let (n, c) = (self.entries.len(), self.cursor);
-        for i in [0, 1, c.wrapping_sub(1), c, n.wrapping_sub(1)] {
-            self.entries.get(i).inspect(|e| prefetch(*e));
+        for i in [0, 1, c.wrapping_sub(1), c, c + 1, n.wrapping_sub(1)] {
+            self.entries.get(i).inspect(|e| prefetch_entry(*e));
+        }
+        // The room after the back: a guess (wrong, and harmless, when the ring wraps).
+        if let Some(back) = self.entries.back() {
+            prefetch_entry(std::ptr::from_ref(back).wrapping_add(1));
         }
     }
 

@@ -308,10 +308,10 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             host_from: args.host_from.as_deref(),
             read: 0,
         };
-        let outcome = if args.no_mmap {
-            Ok(None)
-        } else {
+        let outcome = if args.mmap {
             MappedFile::open(input, CHUNK)
+        } else {
+            Ok(None)
         };
         let outcome = match outcome {
             Ok(Some(file)) => fed.mapped(input, file),

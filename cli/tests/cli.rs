@@ -576,8 +576,9 @@ fn threads_the_prefilter_and_mapping_do_not_change_the_output() {
         vec!["-j", "4"],
         vec!["-j", "1", "--no-prefilter"],
         vec!["-j", "3", "--no-prefilter"],
-        vec!["-j", "1", "--no-mmap"],
-        vec!["-j", "2", "--no-mmap"],
+        vec!["-j", "1", "--mmap"],
+        vec!["-j", "2", "--mmap"],
+        vec!["-j", "2", "--mmap", "--no-mmap"],
     ] {
         let mut command = vec!["scan", "--format", "ndjson", "-q"];
         command.extend(&args);

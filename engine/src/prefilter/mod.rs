@@ -188,6 +188,7 @@ impl Prefilter {
         // A slice of lines at a time, so that its lowercase copy stays in cache between
         // lowering and searching.
         let mut offset = 0;
+        let mut bypass = Bypass::default();
         while offset < block.len() {
             let cut = (offset + SLICE).min(block.len());
             let end = match memchr::memchr(b'\n', &block[cut - 1..]) {
@@ -195,6 +196,14 @@ impl Prefilter {
                 None => block.len(),
             };
             let slice = &block[offset..end];
+            if bypass.skip_search() {
+                every_line(slice, |start, end, candidate| {
+                    line(offset + start, offset + end, candidate)
+                });
+                offset = end;
+                continue;
+            }
+            let mut skipped = false;
             let searched = if gate.needs_lowercase() {
                 lower_into(&mut scratch.lowered, slice)
             } else {
@@ -210,9 +219,11 @@ impl Prefilter {
                     }
                     _ => !looks_like_an_object(&slice[start..end]),
                 };
+                skipped |= !candidate;
                 line(offset + start, offset + end, candidate);
                 start = end + 1;
             }
+            bypass.searched(skipped);
             offset = end;
         }
     }
@@ -228,6 +239,44 @@ impl Prefilter {
             line
         };
         gate.may_hold(line, searched)
+    }
+}
+
+/// When to stop searching a block whose lines are all candidates anyway (a rule set where
+/// most lines hold a literal, like SigmaHQ's `rules/windows` on process starts): after a
+/// searched slice that skipped no line, the next 1, 2, 4, ... up to [`Bypass::MAX`] slices
+/// are passed whole, then one is searched again; a slice that skips a line starts over.
+/// Passing lines unsearched only makes more candidates, so it is always sound. It starts
+/// afresh with each block, so that verdicts depend on the block alone, not on the blocks a
+/// thread happened to scan before.
+#[derive(Debug, Default)]
+struct Bypass {
+    /// Slices passed whole after the last search that skipped none.
+    streak: u32,
+    /// Slices still to pass whole.
+    left: u32,
+}
+
+impl Bypass {
+    const MAX: u32 = 64;
+
+    /// Whether the next slice is passed whole, unsearched.
+    fn skip_search(&mut self) -> bool {
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        true
+    }
+
+    /// A slice was searched; `skipped` whether some line of it was skipped.
+    fn searched(&mut self, skipped: bool) {
+        self.streak = if skipped {
+            0
+        } else {
+            (self.streak * 2).clamp(1, Self::MAX)
+        };
+        self.left = self.streak;
     }
 }
 
@@ -380,6 +429,38 @@ mod tests {
         let p = prefilter(&[""]);
         assert!(!p.is_active());
         assert_eq!(verdicts(&p, "{\"a\":1}\n{\"b\":2}\n"), [true, true]);
+    }
+
+    /// `count` lines of about 1 KB, naming `whoami` when `hit`.
+    fn lines(count: usize, hit: bool) -> String {
+        let word = if hit { "whoami" } else { "dir" };
+        let line = format!("{{\"c\":\"{word} {}\"}}\n", "x".repeat(1000));
+        line.repeat(count)
+    }
+
+    #[test]
+    fn blocks_where_every_line_is_a_candidate_are_passed_unsearched_but_soundly() {
+        let p = prefilter(&["whoami"]);
+        let mut scratch = PrefilterScratch::default();
+        // 6 MB of candidates, then 6 MB without the literal, then candidates again.
+        let text = lines(6000, true) + &lines(6000, false) + &lines(500, true);
+        let got = verdicts(&p, &text);
+        let single: Vec<bool> = text
+            .lines()
+            .map(|l| p.is_candidate(l.as_bytes(), &mut scratch))
+            .collect();
+        assert_eq!(got.len(), single.len());
+        // Never a skip where the line may hold a literal.
+        assert!(got.iter().zip(&single).all(|(bulk, one)| *bulk || !*one));
+        // The unsearched stretch ends: after 6 MB of candidates (47 slices of 128 KiB,
+        // the last search at the 37th), 32 slices pass whole, then searching resumes and
+        // skips the rest of the lines without the literal.
+        let skipped = got[6000..12000].iter().filter(|c| !**c).count();
+        assert!(skipped > 2000, "{skipped} skipped after the candidates");
+        assert!(skipped < 6000, "the candidates' slices did not pass whole");
+        assert!(got[..6000].iter().chain(&got[12000..]).all(|c| *c));
+        // A block of lines without the literal is searched throughout: all skipped.
+        assert!(verdicts(&p, lines(3000, false)).iter().all(|c| !*c));
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub(crate) struct Caseless {
     /// `tables[j][b]`: the buckets having byte `b` (either case) at window position `j`,
     /// or holding a literal that ends before `j` (any byte matches there).
     tables: [[u8; 128]; WINDOW],
+    /// `tables` folded for `vpermb`, which looks a byte up by its low six bits: entry `i`
+    /// has the buckets of bytes `i` and `i + 64`.
+    folded: [[u8; 64]; WINDOW],
     /// Each bucket's literals (indexes into `literals`, which are pattern indexes).
     buckets: [Vec<u32>; BUCKETS],
     literals: Vec<Windowed>,
@@ -85,6 +88,7 @@ impl Caseless {
         }
         let mut searcher = Caseless {
             tables: [[0; 128]; WINDOW],
+            folded: [[0; 64]; WINDOW],
             buckets: Default::default(),
             literals: literals
                 .iter()
@@ -128,6 +132,9 @@ impl Caseless {
                     }
                 }
             }
+        }
+        for (folded, table) in searcher.folded.iter_mut().zip(&searcher.tables) {
+            *folded = std::array::from_fn(|i| table[i] | table[i + 64]);
         }
         Some(searcher)
     }
@@ -216,19 +223,36 @@ impl Caseless {
         // `vpermb` looks a byte up by its low 6 bits, in one cycle: each table entry
         // stands for the four bytes sharing them (`e` with `%`, `E` with 0x05), so a
         // position may pass for a byte it does not hold: a possible hit, verified.
-        let tables: [__m512i; WINDOW] = std::array::from_fn(|j| {
-            let table = &self.tables[j];
-            let folded: [u8; LANES] = std::array::from_fn(|i| table[i] | table[i + LANES]);
-            load(&folded)
-        });
+        let tables: [__m512i; WINDOW] = std::array::from_fn(|j| load(&self.folded[j]));
+        // The last positions, fewer than a block's reach, are searched in a copy padded
+        // with zero bytes, which no literal has (as in `find_portable`): short
+        // haystacks (single lines) stay on the vector path.
+        let mut tail = [0u8; 2 * LANES + WINDOW - 1];
+        let mut tail_start: Option<usize> = None;
         let mut at = from;
-        while at + LANES + WINDOW - 1 <= haystack.len() {
-            let mut hits = _mm512_permutexvar_epi8(load(&haystack[at..]), tables[0]);
+        loop {
+            let (block, lanes) = if at + LANES + WINDOW - 1 <= haystack.len() {
+                (&haystack[at..], LANES)
+            } else {
+                let left = haystack.len().saturating_sub(at);
+                if left == 0 {
+                    return None;
+                }
+                let start = *tail_start.get_or_insert_with(|| {
+                    tail[..left].copy_from_slice(&haystack[at..]);
+                    at
+                });
+                (&tail[at - start..], left.min(LANES))
+            };
+            let mut hits = _mm512_permutexvar_epi8(load(block), tables[0]);
             for (j, table) in tables.iter().enumerate().skip(1) {
-                let looked_up = _mm512_permutexvar_epi8(load(&haystack[at + j..]), *table);
+                let looked_up = _mm512_permutexvar_epi8(load(&block[j..]), *table);
                 hits = _mm512_and_si512(hits, looked_up);
             }
             let mut mask = _mm512_test_epi8_mask(hits, hits);
+            if lanes < LANES {
+                mask &= (1u64 << lanes) - 1;
+            }
             if mask != 0 {
                 let mut bits = [0u8; LANES];
                 // SAFETY: `bits` is 64 writable bytes; an unaligned store has no other
@@ -244,7 +268,6 @@ impl Caseless {
             }
             at += LANES;
         }
-        self.find_portable(haystack, at, from)
     }
 }
 
@@ -427,6 +450,31 @@ mod tests {
                 p.map(|f| (f.start, f.pattern)),
                 "from {from}"
             );
+        }
+    }
+
+    #[test]
+    fn the_vector_code_agrees_on_short_haystacks_and_their_last_bytes() {
+        let Some(vector) = Caseless::new(LITERALS) else {
+            eprintln!("no AVX-512 VBMI here: only the portable code was tested");
+            return;
+        };
+        let portable = Caseless::portable(LITERALS).unwrap();
+        let text = haystack();
+        // Every length up to two blocks and a window, cut from many places, so that hits
+        // fall in the padded copy of the last bytes and across its two blocks.
+        for start in (0..text.len().saturating_sub(200)).step_by(97) {
+            for len in 0..=(2 * 64 + WINDOW + 2) {
+                let part = &text[start..(start + len).min(text.len())];
+                for from in [0, 1, 5, 63, 64, 65, len.saturating_sub(3), len, len + 1] {
+                    let (v, p) = (vector.find(part, from), portable.find(part, from));
+                    assert_eq!(
+                        v.map(|f| (f.start, f.pattern)),
+                        p.map(|f| (f.start, f.pattern)),
+                        "start {start} len {len} from {from}"
+                    );
+                }
+            }
         }
     }
 

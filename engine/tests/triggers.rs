@@ -26,9 +26,23 @@ detection:
   condition: selection
 "#;
 
+const PATH_RULE: &str = r#"
+title: paths with backslashes and slashes inside their literals
+id: 00000000-0000-4000-8000-000000000003
+logsource: {category: file_event, product: windows}
+detection:
+  selection:
+    TargetFilename|contains: ['\FrontEnd\HttpProxy\', '/var/www/html/']
+  condition: selection
+"#;
+
 /// The 1-based lines that raised an alert of rule `id`, with and without the prefilter.
 fn lines_alerted(input: &str, id: &str) -> Vec<u64> {
-    let rules = compile_all(&[("keywords.yml", KEYWORD_RULE), ("field.yml", FIELD_RULE)]);
+    let rules = compile_all(&[
+        ("keywords.yml", KEYWORD_RULE),
+        ("field.yml", FIELD_RULE),
+        ("path.yml", PATH_RULE),
+    ]);
     same_with_and_without_prefilter(&rules, input, |alerts| {
         alerts
             .iter()
@@ -78,5 +92,28 @@ fn gated_field_rules_see_escaped_literals() {
     assert_eq!(
         lines_alerted(&input, "00000000-0000-4000-8000-000000000002"),
         [1, 2]
+    );
+}
+
+#[test]
+fn literals_with_inner_backslashes_are_found_in_embedded_event_data() {
+    let sentinel = |data: &str| {
+        format!(
+            r#"{{"EventID":11,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"h","TimeGenerated":"2026-11-20T10:00:00Z","EventData":"{data}"}}"#
+        )
+    };
+    let lines = [
+        // Escaped twice, the path's backslashes are four in the raw line.
+        sentinel(r#"{\"TargetFilename\":\"C:\\\\x\\\\FrontEnd\\\\HttpProxy\\\\a.aspx\"}"#),
+        // Slashes escaped by the inner encoder, then escaped again.
+        sentinel(r#"{\"TargetFilename\":\"\\\/var\\\/www\\\/html\\\/a.php\"}"#),
+        // Escaped once only by the outer encoder.
+        sentinel(r#"{\"TargetFilename\":\"\/var\/www\/html\/b.php\"}"#),
+        sentinel(r#"{\"TargetFilename\":\"C:\\\\x\\\\FrontEnd\\\\a.aspx\"}"#),
+    ];
+    let input = lines.join("\n") + "\n";
+    assert_eq!(
+        lines_alerted(&input, "00000000-0000-4000-8000-000000000003"),
+        [1, 2, 3]
     );
 }

@@ -9,7 +9,11 @@
 //!   and non-JSON lines still reach the parser and are rejected or read with a reason.
 //!
 //! A literal with a `/` is looked for both as written and with every `/` escaped (`\/`):
-//! JSON encoders escape either every slash (PHP's default) or none.
+//! JSON encoders escape either every slash (PHP's default) or none. Event data embedded
+//! as a JSON string (Sentinel's `EventData`) is escaped a second time: there
+//! `frontend\\httpproxy` reads `frontend\\\\httpproxy`, which does not contain the
+//! first, so a literal is searched for by its longest run between backslashes, or else in
+//! its twice-escaped forms too (see [`escaped_forms`]).
 //!
 //! Case-insensitive search stays at SIMD speed: on CPUs with AVX-512 VBMI the caseless
 //! window searcher reads the raw bytes (see [`caseless`]); elsewhere the block is
@@ -55,11 +59,7 @@ impl LiteralGate {
     pub fn new<'l>(literals: impl IntoIterator<Item = &'l [u8]>) -> Option<LiteralGate> {
         let mut searched: Vec<Vec<u8>> = Vec::new();
         for literal in literals {
-            let part = searched_part(literal);
-            if part.contains(&b'/') {
-                searched.push(escape_slashes(part));
-            }
-            searched.push(part.to_vec());
+            searched.extend(escaped_forms(searched_part(literal)));
         }
         searched.sort();
         searched.dedup();
@@ -316,11 +316,44 @@ fn searched_part(literal: &[u8]) -> &[u8] {
     }
 }
 
-/// `literal` with every `/` written `\/`.
-fn escape_slashes(literal: &[u8]) -> Vec<u8> {
+/// What is searched for a raw-form literal (`\` written `\\`). Without a `/`, its
+/// longest run between backslashes when that has 4 bytes or more: it reads the same
+/// however many times the text was escaped (`clientaccess` of `\ClientAccess\owa\`).
+/// Otherwise every form it can take in a line: as it is, with its slashes escaped, and
+/// either of those escaped again as the text of a JSON string holding embedded event
+/// data (the engine reads one level of embedding; a string embedded deeper is not parsed
+/// into fields).
+fn escaped_forms(part: &[u8]) -> Vec<Vec<u8>> {
+    if !part.contains(&b'/')
+        && let Some(run) = part
+            .split(|b| *b == b'\\')
+            .max_by_key(|run| run.len())
+            .filter(|run| run.len() >= 4)
+    {
+        return vec![run.to_vec()];
+    }
+    let mut forms = vec![part.to_vec()];
+    if !part.iter().any(|b| matches!(b, b'\\' | b'/')) {
+        return forms;
+    }
+    let slashes_escaped = escape_each(part, b'/');
+    for once in [part.to_vec(), slashes_escaped.clone()] {
+        let twice = escape_each(&once, b'\\');
+        forms.push(escape_each(&twice, b'/'));
+        forms.push(twice);
+    }
+    forms.push(slashes_escaped);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// `literal` with every `byte` written after a backslash: `/` as `\/` (optional JSON
+/// escaping), `\` as `\\` (the escaping of a JSON string holding the text).
+fn escape_each(literal: &[u8], byte: u8) -> Vec<u8> {
     let mut out = Vec::with_capacity(literal.len() + 4);
     for b in literal {
-        if *b == b'/' {
+        if *b == byte {
             out.push(b'\\');
         }
         out.push(*b);
@@ -422,6 +455,23 @@ mod tests {
             "\n",
         );
         assert_eq!(verdicts(&p, text), [true, true, false, false]);
+    }
+
+    #[test]
+    fn literals_are_found_in_event_data_embedded_as_a_string() {
+        let p = prefilter(&[r"\FrontEnd\HttpProxy\", "/var/www/"]);
+        // Sentinel's EventData: the event's own JSON, as the text of a string.
+        let text = concat!(
+            r#"{"EventData":"{\"TargetFilename\":\"C:\\\\x\\\\FrontEnd\\\\HttpProxy\\\\a.aspx\"}"}"#,
+            "\n",
+            r#"{"EventData":"{\"TargetFilename\":\"\/var\/www\/a.php\"}"}"#,
+            "\n",
+            r#"{"EventData":"{\"TargetFilename\":\"\\\/var\\\/www\\\/a.php\"}"}"#,
+            "\n",
+            r#"{"EventData":"{\"TargetFilename\":\"C:\\\\x\\\\FrontEnd\\\\a.aspx\"}"}"#,
+            "\n",
+        );
+        assert_eq!(verdicts(&p, text), [true, true, true, false]);
     }
 
     #[test]

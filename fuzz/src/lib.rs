@@ -82,7 +82,7 @@ pub fn alert_keys(alerts: &[Alert]) -> Vec<String> {
 }
 
 /// One well-formed line of each kind of input Tripline reads, for targets that fuzz the
-/// rules: Sysmon (flat, evtx, Winlogbeat), Security 4688, ECS, Defender, access logs.
+/// rules: Sysmon (flat, evtx, Winlogbeat, Sentinel), Security 4688, ECS, Defender, access logs.
 pub const SAMPLE_EVENTS: &str = concat!(
     r##"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WEB01","@timestamp":"2026-11-20T10:00:00Z","Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\inetsrv\\w3wp.exe","CommandLine":"cmd /c whoami & echo dGVzdA==","OriginalFileName":"Cmd.Exe","User":"IIS APPPOOL\\DefaultAppPool"}"##,
     "\n",
@@ -101,5 +101,12 @@ pub const SAMPLE_EVENTS: &str = concat!(
     "#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) sc-status\n",
     "2026-11-20 10:06:00 10.0.0.5 GET /owa/auth/x.aspx cmd=whoami 443 - 198.51.100.9 curl/8.0 200\n",
     r##"{"remote_addr":"198.51.100.3","time_iso8601":"2026-11-20T10:07:00+00:00","request":"GET /?id=1%20AND%201=1 HTTP/1.1","status":200,"http_user_agent":"sqlmap"}"##,
+    "\n",
+    // Sentinel: event data embedded as a string, its backslashes escaped twice, by a
+    // process no rule names; then a shell under w3wp on the same host (the correlation
+    // the prefilter once missed: it skipped the first line).
+    r##"{"TimeGenerated":"2026-11-20T10:08:00Z","Provider":"Microsoft-Windows-Sysmon","Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"EXCH9","EventID":11,"EventData":"{\"Image\":\"C:\\\\Temp\\\\drop.exe\",\"TargetFilename\":\"C:\\\\Program Files\\\\Microsoft\\\\Exchange Server\\\\V15\\\\FrontEnd\\\\HttpProxy\\\\owa\\\\auth\\\\x.aspx\"}","Type":"WindowsEvent"}"##,
+    "\n",
+    r##"{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"EXCH9","@timestamp":"2026-11-20T10:09:00Z","Image":"C:\\Windows\\System32\\cmd.exe","ParentImage":"C:\\Windows\\System32\\inetsrv\\w3wp.exe","CommandLine":"cmd /c whoami","OriginalFileName":"Cmd.Exe"}"##,
     "\n",
 );

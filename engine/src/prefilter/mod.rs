@@ -317,24 +317,25 @@ fn searched_part(literal: &[u8]) -> &[u8] {
 }
 
 /// What is searched for a raw-form literal (`\` written `\\`). Without a `/`, its
-/// longest run between backslashes when that has 4 bytes or more: it reads the same
-/// however many times the text was escaped (`clientaccess` of `\ClientAccess\owa\`).
-/// Otherwise every form it can take in a line: as it is, with its slashes escaped, and
-/// either of those escaped again as the text of a JSON string holding embedded event
-/// data (the engine reads one level of embedding; a string embedded deeper is not parsed
-/// into fields).
+/// longest run between backslashes when that is as rare as a literal should be (6 bytes
+/// or more, not part of a ubiquitous token: `clientaccess` of `\ClientAccess\owa\`, but
+/// not `windows` of `\Windows\Temp\`): it reads the same however many times the text was
+/// escaped. Otherwise every form it can take in a line: as it is, with its slashes
+/// escaped, and either of those escaped again as the text of a JSON string holding
+/// embedded event data (the engine reads one level of embedding; a string embedded
+/// deeper is not parsed into fields).
 fn escaped_forms(part: &[u8]) -> Vec<Vec<u8>> {
+    let mut forms = vec![part.to_vec()];
+    if !part.iter().any(|b| matches!(b, b'\\' | b'/')) {
+        return forms;
+    }
     if !part.contains(&b'/')
         && let Some(run) = part
             .split(|b| *b == b'\\')
             .max_by_key(|run| run.len())
-            .filter(|run| run.len() >= 4)
+            .filter(|run| run.len() >= 6 && literals::literal_cost(run) < 1.0)
     {
         return vec![run.to_vec()];
-    }
-    let mut forms = vec![part.to_vec()];
-    if !part.iter().any(|b| matches!(b, b'\\' | b'/')) {
-        return forms;
     }
     let slashes_escaped = escape_each(part, b'/');
     for once in [part.to_vec(), slashes_escaped.clone()] {
@@ -472,6 +473,26 @@ mod tests {
             "\n",
         );
         assert_eq!(verdicts(&p, text), [true, true, true, false]);
+    }
+
+    #[test]
+    fn inner_backslashes_make_a_run_or_every_escaped_form() {
+        let forms = |l: &str| {
+            escaped_forms(l.as_bytes())
+                .into_iter()
+                .map(|f| String::from_utf8(f).unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(forms(r"clientaccess\\owa"), ["clientaccess"]);
+        assert_eq!(
+            forms(r"windows\\temp"),
+            [r"windows\\\\temp", r"windows\\temp"]
+        );
+        assert_eq!(forms("w3wp.exe"), ["w3wp.exe"]);
+        assert_eq!(
+            forms("var/www"),
+            ["var/www", r"var\/www", r"var\\/www", r"var\\\/www"]
+        );
     }
 
     #[test]

@@ -37,15 +37,7 @@ const FLAT_FIELDS: &[&str] = &[
 ];
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .expect("usage: json_parsers FILE [MAX_BYTES] [RUNS]");
-    let max: usize = args
-        .next()
-        .map_or(usize::MAX, |a| a.parse().expect("MAX_BYTES"));
-    let runs: usize = args.next().map_or(5, |a| a.parse().expect("RUNS"));
-    let bytes = read_prefix(&path, max);
+    let (bytes, runs) = tripline_benches::example_input("json_parsers");
     let lines: Vec<&[u8]> = bytes
         .split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
@@ -117,19 +109,4 @@ fn report(name: &str, bytes: &[u8], runs: usize, mut parse: impl FnMut() -> u64)
         "{name:34} {median:.3} s {:6.0} MB/s  ({parsed} lines parsed)",
         bytes.len() as f64 / median / 1e6
     );
-}
-
-/// The file's first `max` bytes, cut after the last whole line.
-fn read_prefix(path: &str, max: usize) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::open(path).expect("open"), max as u64),
-        &mut bytes,
-    )
-    .expect("read");
-    if bytes.len() >= max {
-        let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        bytes.truncate(cut);
-    }
-    bytes
 }

@@ -9,27 +9,7 @@ use tripline_engine::RuleSet;
 use tripline_engine::stage::{self, StageScratch};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .expect("usage: parse_stage FILE [MAX_BYTES] [RUNS]");
-    let max: usize = args
-        .next()
-        .map_or(usize::MAX, |a| a.parse().expect("MAX_BYTES"));
-    let runs: usize = args.next().map_or(5, |a| a.parse().expect("RUNS"));
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(std::fs::File::open(path).expect("open"), max as u64),
-        &mut bytes,
-    )
-    .expect("read");
-    if bytes.len() > max {
-        let cut = bytes[..max]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
-        bytes.truncate(cut);
-    }
+    let (bytes, runs) = tripline_benches::example_input("parse_stage");
     let rules = RuleSet::builtin();
     let mut scratch = StageScratch::default();
     let mut times = Vec::new();

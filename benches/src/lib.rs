@@ -11,6 +11,30 @@ use std::sync::Arc;
 use tripline_corpus::{Amount, Fleet, FleetConfig, SchemaChoice};
 use tripline_engine::{Alert, RuleSet, RuleSetBuilder, ScanConfig, Scanner};
 
+/// The input of the profiling examples, from `FILE [MAX_BYTES] [RUNS]` on the command
+/// line of example `name`: the file's first MAX_BYTES (all of it by default), cut after
+/// the last whole line, and RUNS (5 by default).
+pub fn example_input(name: &str) -> (Vec<u8>, usize) {
+    let usage = || -> ! { panic!("usage: {name} FILE [MAX_BYTES] [RUNS]") };
+    let mut args = std::env::args().skip(1);
+    let path = args.next().unwrap_or_else(|| usage());
+    let max: u64 = args
+        .next()
+        .map_or(u64::MAX, |a| a.parse().unwrap_or_else(|_| usage()));
+    let runs: usize = args
+        .next()
+        .map_or(5, |a| a.parse().unwrap_or_else(|_| usage()));
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, max), &mut bytes)
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    if bytes.len() as u64 >= max {
+        let cut = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(cut);
+    }
+    (bytes, runs)
+}
+
 /// A generated input.
 pub struct Input {
     pub bytes: Vec<u8>,

@@ -173,19 +173,13 @@ impl Pool {
             in_flight: 0,
             max_in_flight,
             spare_buffers: Vec::new(),
-            last: Baton::passed(Handover {
-                next_line: 1,
-                context: SourceContext::default(),
-            }),
+            last: start_of_input(),
         }
     }
 
     /// Starts a new input: its first job's lines are numbered from 1, in a fresh context.
     pub fn begin_source(&mut self) {
-        self.last = Baton::passed(Handover {
-            next_line: 1,
-            context: SourceContext::default(),
-        });
+        self.last = start_of_input();
     }
 
     /// Lines of the current input handed out so far; waits for the jobs in flight to
@@ -304,6 +298,14 @@ impl Drop for Pool {
             let _ = thread.join();
         }
     }
+}
+
+/// The hand-over before an input's first job: lines numbered from 1, a fresh context.
+fn start_of_input() -> Arc<Baton> {
+    Baton::passed(Handover {
+        next_line: 1,
+        context: SourceContext::default(),
+    })
 }
 
 /// A worker thread: runs jobs until the pool closes.

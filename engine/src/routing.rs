@@ -236,8 +236,9 @@ impl RouteIndex {
         }
     }
 
-    /// The buckets of candidate rules for `event`: up to three, in evaluation order.
-    pub fn candidates<'i>(&'i self, event: &Event<'_>) -> [&'i Bucket; 3] {
+    /// The buckets of candidate rules for `event` (whose id, read once by the caller, is
+    /// `event_id`): up to three, in evaluation order.
+    pub fn candidates<'i>(&'i self, event: &Event<'_>, event_id: Option<u32>) -> [&'i Bucket; 3] {
         let none = &self.buckets[NONE as usize];
         let bucket = |i: u32| &self.buckets[i as usize];
         if !event.schema().is_windows_event() {
@@ -260,7 +261,7 @@ impl RouteIndex {
         lowered.make_ascii_lowercase();
         if let Some(routes) = self.channels.get(&*lowered) {
             found[1] = bucket(routes.any_event);
-            if let Some(by_id) = event.event_id().and_then(|id| routes.by_event_id.get(&id)) {
+            if let Some(by_id) = event_id.and_then(|id| routes.by_event_id.get(&id)) {
                 found[2] = bucket(*by_id);
             }
         }

@@ -244,7 +244,8 @@ fn evaluate(
     line: u64,
     out: &mut impl Actions,
 ) {
-    let buckets = rules.routes.candidates(event);
+    let event_id = event.event_id();
+    let buckets = rules.routes.candidates(event, event_id);
     evaluator.begin_event(rules, event, &buckets);
     let mut matched = Matched {
         record: None,
@@ -253,7 +254,6 @@ fn evaluate(
         line,
     };
     let mut selected = std::mem::take(&mut evaluator.selected);
-    let event_id = event.event_id();
     for bucket in buckets {
         evaluator.select(bucket, event_id, &mut selected);
         for &position in &selected {

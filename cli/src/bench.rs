@@ -36,7 +36,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     let specs: Vec<InputSpec> = args.inputs.iter().map(|a| InputSpec::from_arg(a)).collect();
     let (inputs, errors) = source::expand(&specs);
     for e in &errors {
-        eprintln!("tripline: {e}");
+        diagnostic!("tripline: {e}");
     }
     let samples = load(&inputs, args.max_bytes)?;
     let bytes: u64 = samples.iter().map(|s| s.bytes.len() as u64).sum();
@@ -52,12 +52,12 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         runs.push(measure(&rules, &samples, threads));
     }
     let last = runs.last().expect("at least one run");
-    println!(
+    report_line!(
         "rules: {} loaded ({failed} failed) in {:.3} s",
         rules.rules().len(),
         compile.as_secs_f64()
     );
-    println!(
+    report_line!(
         "input: {} file(s), {:.1} MB, {} lines, {} events; {} alerts",
         samples.len(),
         bytes as f64 / 1e6,
@@ -65,15 +65,19 @@ pub fn run(args: BenchArgs) -> Result<u8> {
         last.events,
         last.alerts
     );
-    println!(
+    report_line!(
         "prefilter: {} of {} lines are candidates ({:.1}%)",
         last.candidates,
         last.lines,
         100.0 * last.candidates as f64 / last.lines.max(1) as f64
     );
-    println!(
+    report_line!(
         "{:<34} {:>10} {:>10} {:>12} {:>8}",
-        "stage (median of runs)", "seconds", "MB/s", "events/s", "vs read"
+        "stage (median of runs)",
+        "seconds",
+        "MB/s",
+        "events/s",
+        "vs read"
     );
     let stage = |time: fn(&Run) -> Duration| median(runs.iter().map(time));
     let read = stage(|r| r.read);
@@ -92,7 +96,7 @@ pub fn run(args: BenchArgs) -> Result<u8> {
     ];
     for (name, time) in rows {
         let secs = time.as_secs_f64().max(1e-9);
-        println!(
+        report_line!(
             "{name:<34} {:>10.3} {:>10.0} {:>12.0} {:>8.2}",
             secs,
             bytes as f64 / 1e6 / secs,
@@ -114,13 +118,13 @@ fn load(inputs: &[Input], budget: u64) -> Result<Vec<Sample>> {
         let mut reader = match source::open(input, OpenOptions::default()) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("tripline: {e}");
+                diagnostic!("tripline: {e}");
                 continue;
             }
         };
         let mut bytes = Vec::new();
         if let Err(e) = reader.by_ref().take(left).read_to_end(&mut bytes) {
-            eprintln!("tripline: {}: {e}", input.name);
+            diagnostic!("tripline: {}: {e}", input.name);
         }
         // Whole lines only: the last one may have been cut by the budget.
         if bytes.len() as u64 == left && bytes.last() != Some(&b'\n') {

@@ -1,6 +1,33 @@
 //! `tripline`: the command-line client of tripline-engine. Argument parsing, output
 //! formats, progress and exit codes; no detection logic.
 
+/// `eprintln!` for diagnostics that must not stop the scan: when standard error is a
+/// pipe whose reader has gone, `eprintln!` panics and the alerts still to come on
+/// standard output would be lost; this drops the message instead.
+macro_rules! diagnostic {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `println!` for the reports of `rules` and `bench`: when standard output is a pipe
+/// whose reader has gone (`tripline rules check --explain-prefilter ... | head`), the
+/// command ends quietly with status 0 instead of panicking; another write error ends it
+/// with a message and the status of an output that cannot be written.
+macro_rules! report_line {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(i32::from(crate::EXIT_OK));
+            }
+            diagnostic!("tripline: error: cannot write the report: {e}");
+            std::process::exit(i32::from(crate::EXIT_USAGE));
+        }
+    }};
+}
+
 mod args;
 mod bench;
 mod output;
@@ -34,7 +61,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("tripline: error: {e:#}");
+            diagnostic!("tripline: error: {e:#}");
             ExitCode::from(EXIT_USAGE)
         }
     }

@@ -31,7 +31,7 @@ impl RejectReporter {
     pub fn report(&mut self, r: &Rejected<'_>) {
         if !self.quiet && self.shown < REJECTS_SHOWN {
             self.shown += 1;
-            eprintln!("tripline: {}:{}: {}", r.source, r.line, r.reason);
+            diagnostic!("tripline: {}:{}: {}", r.source, r.line, r.reason);
         }
         if let Some(file) = &mut self.file {
             let result = writeln!(
@@ -62,7 +62,7 @@ impl RejectReporter {
             } else {
                 " (see them all with --rejects FILE)"
             };
-            eprintln!("tripline: ... and {hidden} more rejected lines{hint}");
+            diagnostic!("tripline: ... and {hidden} more rejected lines{hint}");
         }
     }
 }

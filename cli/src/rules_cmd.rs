@@ -10,9 +10,12 @@ pub fn run(command: RulesCommand) -> Result<u8> {
     match command {
         RulesCommand::List { rules } => {
             let (rules, failures) = load_rules(&rules, false)?;
-            println!(
+            report_line!(
                 "{:<36}  {:<11}  {:<8}  {:<36}  TITLE",
-                "NAME", "KIND", "LEVEL", "ID"
+                "NAME",
+                "KIND",
+                "LEVEL",
+                "ID"
             );
             for (i, meta) in rules.rules().iter().enumerate() {
                 let kind = match meta.kind {
@@ -20,7 +23,7 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                     RuleKind::Detection => "detection",
                     RuleKind::Correlation => "correlation",
                 };
-                println!(
+                report_line!(
                     "{:<36}  {:<11}  {:<8}  {:<36}  {}",
                     meta.name.as_deref().unwrap_or("-"),
                     kind,
@@ -29,7 +32,7 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                     meta.title
                 );
             }
-            println!(
+            report_line!(
                 "{} rules ({} could not be compiled); * = feeds a correlation, no alerts of its own",
                 rules.rules().len(),
                 failures
@@ -47,7 +50,7 @@ pub fn run(command: RulesCommand) -> Result<u8> {
             }
             let (rules, errors) = builder.build();
             for e in &errors {
-                println!("{e}");
+                report_line!("{e}");
             }
             if explain_prefilter {
                 explain(&rules);
@@ -58,7 +61,7 @@ pub fn run(command: RulesCommand) -> Result<u8> {
                 .filter(|e| e.severity == Severity::Refused)
                 .count();
             let total = compiled + refused;
-            println!(
+            report_line!(
                 "{total} rules: {compiled} compiled, {refused} failed ({:.2}% compiled), {} warnings",
                 100.0 * compiled as f64 / total.max(1) as f64,
                 errors.len() - refused
@@ -82,7 +85,7 @@ fn explain(rules: &tripline_engine::RuleSet) {
         .filter(|(_, literals)| literals.is_none())
         .map(|(id, _)| rules.rule(*id).label())
         .collect();
-    println!(
+    report_line!(
         "prefilter: {} ({} rules, {} evaluated on every line)",
         match report.searcher {
             Some(searcher) => format!("on, {searcher}"),
@@ -93,12 +96,12 @@ fn explain(rules: &tripline_engine::RuleSet) {
     );
     for (id, literals) in &report.rules {
         match literals {
-            Some(literals) => println!(
+            Some(literals) => report_line!(
                 "  {}: any of {}",
                 rules.rule(*id).label(),
                 literals.join(" | ")
             ),
-            None => println!(
+            None => report_line!(
                 "  {}: every line (no literal it must contain)",
                 rules.rule(*id).label()
             ),

@@ -48,12 +48,12 @@ pub fn load_rules(source: &RuleSource, quiet: bool) -> Result<(RuleSet, usize)> 
     if !quiet {
         for e in errors.iter().take(RULE_ERRORS_SHOWN) {
             match e.severity {
-                Severity::Refused => eprintln!("tripline: warning: rule not loaded: {e}"),
-                Severity::Warning => eprintln!("tripline: {e}"),
+                Severity::Refused => diagnostic!("tripline: warning: rule not loaded: {e}"),
+                Severity::Warning => diagnostic!("tripline: {e}"),
             }
         }
         if errors.len() > RULE_ERRORS_SHOWN {
-            eprintln!(
+            diagnostic!(
                 "tripline: warning: ... and {} more (see `tripline rules check`)",
                 errors.len() - RULE_ERRORS_SHOWN
             );
@@ -271,7 +271,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let (inputs, listing_errors) = source::expand(&specs);
     let mut input_errors = listing_errors.len();
     for e in &listing_errors {
-        eprintln!("tripline: {e}");
+        diagnostic!("tripline: {e}");
     }
     let total_bytes = inputs
         .iter()
@@ -331,7 +331,7 @@ pub fn run(args: ScanArgs) -> Result<u8> {
             Ok(Ended::OutputClosed) => break,
             Err(message) => {
                 input_errors += 1;
-                eprintln!("tripline: {message}");
+                diagnostic!("tripline: {message}");
             }
         }
     }
@@ -345,11 +345,18 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     let stats = scanner.stats().clone();
     sink.rejects.finish(&stats);
     if let Some(e) = sink.rejects.file_error.take() {
-        eprintln!("tripline: cannot write the rejects file: {e}");
+        diagnostic!("tripline: cannot write the rejects file: {e}");
     }
     let elapsed = started.elapsed();
     if args.stats {
-        eprint!("{}", stats_text(&stats, &rules, elapsed, input_errors));
+        {
+            use std::io::Write as _;
+            let _ = write!(
+                std::io::stderr(),
+                "{}",
+                stats_text(&stats, &rules, elapsed, input_errors)
+            );
+        }
     }
     if let Some(path) = &args.stats_json {
         let mut json = stats.to_json(&rules);

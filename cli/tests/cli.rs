@@ -339,6 +339,52 @@ fn a_closed_stdout_ends_the_scan_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A pipe whose reader is already gone: every write to it fails with a broken pipe.
+fn broken_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer
+}
+
+#[test]
+fn a_broken_stderr_does_not_stop_the_scan_and_a_broken_stdout_ends_a_report() {
+    // Diagnostics (50 missing inputs) into a broken stderr; the alerts still come.
+    let dir = tempfile::tempdir().unwrap();
+    let mut args: Vec<String> = vec![
+        "scan".into(),
+        "-q".into(),
+        "--format".into(),
+        "ndjson".into(),
+    ];
+    args.extend((0..50).map(|i| dir.path().join(format!("missing{i}")).display().to_string()));
+    args.push(handwritten());
+    let output = tripline()
+        .args(&args)
+        .stderr(broken_pipe())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "input errors, no panic");
+    assert_eq!(
+        alerts(&output.stdout).len(),
+        handwritten_expected_alerts().unwrap().len()
+    );
+    // A long report into a broken stdout (`... | head`): status 0, nothing on stderr.
+    let output = tripline()
+        .args([
+            "rules",
+            "check",
+            "--explain-prefilter",
+            "../engine/rules/builtin",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(broken_pipe())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 fn shared_events() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/events")
 }

@@ -349,14 +349,9 @@ pub fn run(args: ScanArgs) -> Result<u8> {
     }
     let elapsed = started.elapsed();
     if args.stats {
-        {
-            use std::io::Write as _;
-            let _ = write!(
-                std::io::stderr(),
-                "{}",
-                stats_text(&stats, &rules, elapsed, input_errors)
-            );
-        }
+        use std::io::Write as _;
+        let text = stats_text(&stats, &rules, elapsed, input_errors);
+        let _ = std::io::stderr().write_all(text.as_bytes());
     }
     if let Some(path) = &args.stats_json {
         let mut json = stats.to_json(&rules);
